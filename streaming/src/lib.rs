@@ -1,1 +1,3 @@
-//! placeholder
+//! kt-streaming (WIP)
+pub mod repr;
+pub use repr::PyRepr;
