@@ -1,1 +1,7 @@
-//! placeholder
+//! kt-client (work in progress)
+pub mod compression;
+pub mod config;
+pub mod error;
+pub mod partitioner;
+pub mod records;
+pub mod types;
