@@ -1,3 +1,4 @@
 //! kt-streaming (WIP)
 pub mod repr;
+pub mod weblog;
 pub use repr::PyRepr;
