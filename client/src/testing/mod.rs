@@ -1,0 +1,255 @@
+//! A small in-test fake broker, built only from kafka-protocol's message types.
+//!
+//! It is socket-level: it reads frames, decodes the request header and body with
+//! kafka-protocol, and answers with correct responses from a tiny in-memory state (topics
+//! with raw stored batches, one-member groups, committed offsets). It is deliberately
+//! independent of kt-broker. Faults can be injected per API: error codes for the next N
+//! requests, dropping the connection, delaying, or advertising an old ApiVersions.
+
+mod handlers;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// What the fake does with one request.
+pub(crate) enum Reply {
+    /// Send this encoded response body.
+    Body(Bytes),
+    /// Send nothing (acks=0 produce).
+    Nothing,
+    /// Close the connection without answering.
+    Drop,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Log {
+    /// (base offset, last offset, max timestamp, stored bytes)
+    pub(crate) batches: Vec<(i64, i64, i64, Bytes)>,
+    pub(crate) next_offset: i64,
+    pub(crate) log_start: i64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub(crate) id: Uuid,
+    pub(crate) partitions: Vec<Log>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    pub(crate) generation: i32,
+    pub(crate) leader: String,
+    pub(crate) protocol: String,
+    /// member id -> [(protocol name, metadata)]
+    pub(crate) members: BTreeMap<String, Vec<(String, Bytes)>>,
+    pub(crate) assignments: HashMap<String, Bytes>,
+    pub(crate) offsets: HashMap<(String, i32), i64>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Data {
+    pub(crate) topics: BTreeMap<String, Topic>,
+    pub(crate) groups: HashMap<String, Group>,
+    pub(crate) next_member: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    /// Error codes returned by the next requests of an API (one code per request).
+    pub(crate) errors: HashMap<i16, VecDeque<i16>>,
+    /// Drop the connection on the next N requests of an API.
+    pub(crate) drops: HashMap<i16, usize>,
+    /// Delay every response of an API.
+    pub(crate) delays: HashMap<i16, Duration>,
+    /// Pretend to be a broker whose highest ApiVersions version is this.
+    pub(crate) api_versions_max: Option<i16>,
+    /// Cut this many bytes off the end of every non-empty fetched record set.
+    pub(crate) truncate_fetch: usize,
+}
+
+/// Shared state of a fake broker.
+#[derive(Debug, Default)]
+pub(crate) struct FakeState {
+    pub(crate) data: Mutex<Data>,
+    pub(crate) faults: Mutex<Faults>,
+    /// (api key, version) of every request received, in order.
+    pub(crate) seen: Mutex<Vec<(i16, i16)>>,
+    pub(crate) appended: Notify,
+    pub(crate) host: String,
+    pub(crate) port: i32,
+}
+
+impl FakeState {
+    pub(crate) fn data(&self) -> std::sync::MutexGuard<'_, Data> {
+        self.data.lock().unwrap()
+    }
+
+    pub(crate) fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap()
+    }
+
+    pub(crate) fn next_error(&self, api: ApiKey) -> i16 {
+        self.faults()
+            .errors
+            .get_mut(&(api as i16))
+            .and_then(VecDeque::pop_front)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn inject_errors(&self, api: ApiKey, codes: &[i16]) {
+        self.faults()
+            .errors
+            .entry(api as i16)
+            .or_default()
+            .extend(codes.iter().copied());
+    }
+
+    pub(crate) fn create_topic(&self, name: &str, partitions: usize) {
+        let mut d = self.data();
+        d.topics.entry(name.to_owned()).or_insert_with(|| Topic {
+            id: Uuid::new_v4(),
+            partitions: (0..partitions).map(|_| Log::default()).collect(),
+        });
+    }
+
+    pub(crate) fn count(&self, api: ApiKey) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k == api as i16)
+            .count()
+    }
+}
+
+/// A running fake broker on 127.0.0.1.
+pub(crate) struct FakeBroker {
+    pub(crate) addr: String,
+    pub(crate) state: Arc<FakeState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeBroker {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeBroker {
+    pub(crate) async fn start() -> FakeBroker {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(FakeState {
+            host: addr.ip().to_string(),
+            port: i32::from(addr.port()),
+            ..Default::default()
+        });
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                conns.spawn(serve(sock, st.clone()));
+            }
+        });
+        FakeBroker {
+            addr: addr.to_string(),
+            state,
+            task,
+        }
+    }
+}
+
+async fn serve(sock: TcpStream, st: Arc<FakeState>) {
+    let (mut rd, wr) = sock.into_split();
+    let wr = Arc::new(tokio::sync::Mutex::new(wr));
+    let mut tasks = tokio::task::JoinSet::new();
+    // Responses are written in request order, as Kafka does: each request's task waits for
+    // the previous one's turn.
+    let mut prev: Option<tokio::sync::oneshot::Receiver<()>> = None;
+    loop {
+        let mut len = [0u8; 4];
+        if rd.read_exact(&mut len).await.is_err() {
+            return;
+        }
+        let len = i32::from_be_bytes(len) as usize;
+        let mut buf = vec![0u8; len];
+        if rd.read_exact(&mut buf).await.is_err() {
+            return;
+        }
+        let mut buf = Bytes::from(buf);
+        let header = kafka_protocol::protocol::decode_request_header_from_buffer(&mut buf).unwrap();
+        st.seen
+            .lock()
+            .unwrap()
+            .push((header.request_api_key, header.request_api_version));
+        let key = header.request_api_key;
+        {
+            let mut f = st.faults();
+            if let Some(n) = f.drops.get_mut(&key) {
+                if *n > 0 {
+                    *n -= 1;
+                    return;
+                }
+            }
+        }
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let my_turn = prev.replace(done_rx);
+        let st2 = st.clone();
+        let wr2 = wr.clone();
+        tasks.spawn(async move {
+            let delay = st2.faults().delays.get(&key).copied();
+            let reply = handlers::handle(&st2, &header, buf).await;
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            if let Some(t) = my_turn {
+                let _ = t.await;
+            }
+            match reply {
+                Reply::Body(body) => {
+                    let api = ApiKey::try_from(key).unwrap();
+                    let hv = api.response_header_version(header.request_api_version);
+                    let mut rh = ResponseHeader::default();
+                    rh.correlation_id = header.correlation_id;
+                    let mut out = BytesMut::new();
+                    let size = rh.compute_size(hv).unwrap() + body.len();
+                    out.put_i32(size as i32);
+                    rh.encode(&mut out, hv).unwrap();
+                    out.put_slice(&body);
+                    let _ = wr2.lock().await.write_all(&out).await;
+                }
+                Reply::Nothing => {}
+                Reply::Drop => {
+                    let _ = wr2.lock().await.shutdown().await;
+                }
+            }
+            let _ = done_tx.send(());
+        });
+    }
+}
+
+/// Encodes a response body at `version`.
+pub(crate) fn body<T: Encodable>(resp: &T, version: i16) -> Reply {
+    let mut b = BytesMut::new();
+    resp.encode(&mut b, version).unwrap();
+    Reply::Body(b.freeze())
+}
+
+/// Decodes a request body at `version`.
+pub(crate) fn decode<T: Decodable>(mut buf: Bytes, version: i16) -> T {
+    T::decode(&mut buf, version).unwrap()
+}
+
+#[allow(dead_code)]
+pub(crate) fn header_of(h: &RequestHeader) -> (i16, i16) {
+    (h.request_api_key, h.request_api_version)
+}
