@@ -242,8 +242,14 @@ mod tests {
 
     #[test]
     fn tutorial_line_forms() {
-        assert_eq!((None::<String>, "message1".to_owned()).py_repr(), "(None, 'message1')");
-        assert_eq!((Some("key1".to_owned()), "message1".to_owned()).py_str(), "('key1', 'message1')");
+        assert_eq!(
+            (None::<String>, "message1".to_owned()).py_repr(),
+            "(None, 'message1')"
+        );
+        assert_eq!(
+            (Some("key1".to_owned()), "message1".to_owned()).py_str(),
+            "('key1', 'message1')"
+        );
         assert_eq!(("message".to_owned(), 2u64).py_str(), "('message', 2)");
     }
 
@@ -260,7 +266,10 @@ mod tests {
         let map: BTreeMap<&str, i32> = [("a", 1), ("b", 2)].into_iter().collect();
         assert_eq!(map.py_repr(), "{'a': 1, 'b': 2}");
         assert_eq!(0.5f32.py_repr(), "0.5");
-        assert_eq!(u128::MAX.py_repr(), "340282366920938463463374607431768211455");
+        assert_eq!(
+            u128::MAX.py_repr(),
+            "340282366920938463463374607431768211455"
+        );
     }
 
     #[test]

@@ -213,14 +213,23 @@ fn split_request(request: &str) -> Result<(&str, &str, Option<&str>), WeblogErro
     };
     let protocol = parts.next();
     if parts.next().is_some() {
-        return Err(bad_request(request, "has more than three space-separated parts"));
+        return Err(bad_request(
+            request,
+            "has more than three space-separated parts",
+        ));
     }
     if method.is_empty() || !method.chars().all(is_tchar) {
-        return Err(bad_request(request, "does not start with an HTTP method token"));
+        return Err(bad_request(
+            request,
+            "does not start with an HTTP method token",
+        ));
     }
     let bad_part = |p: &str| p.is_empty() || p.chars().any(char::is_whitespace);
     if bad_part(endpoint) || protocol.is_some_and(bad_part) {
-        return Err(bad_request(request, "has an empty part or whitespace inside a part"));
+        return Err(bad_request(
+            request,
+            "has an empty part or whitespace inside a part",
+        ));
     }
     Ok((method, endpoint, protocol))
 }
@@ -251,11 +260,14 @@ pub fn parse_log_line(line: &str) -> Result<LogLine<'_>, WeblogError> {
             .map_err(|_| expected(field, "a single space before it", rest))
     };
 
-    let (rest, host) = non_space(line).map_err(|_| expected(LogField::Host, "a non-blank host", line))?;
+    let (rest, host) =
+        non_space(line).map_err(|_| expected(LogField::Host, "a non-blank host", line))?;
     let rest = space(rest, LogField::Ident)?;
-    let (rest, ident) = non_space(rest).map_err(|_| expected(LogField::Ident, "a non-blank ident", rest))?;
+    let (rest, ident) =
+        non_space(rest).map_err(|_| expected(LogField::Ident, "a non-blank ident", rest))?;
     let rest = space(rest, LogField::User)?;
-    let (rest, user) = non_space(rest).map_err(|_| expected(LogField::User, "a non-blank user", rest))?;
+    let (rest, user) =
+        non_space(rest).map_err(|_| expected(LogField::User, "a non-blank user", rest))?;
     let rest = space(rest, LogField::Timestamp)?;
 
     let ts_err = |rest| expected(LogField::Timestamp, "[dd/Mon/yyyy:hh:mm:ss +zzzz]", rest);
@@ -274,8 +286,9 @@ pub fn parse_log_line(line: &str) -> Result<LogLine<'_>, WeblogError> {
     let rest = space(rest, LogField::Status)?;
 
     let status_err = |rest| expected(LogField::Status, "a three-digit status", rest);
-    let (after, digits) = take_while_m_n::<_, _, nom::error::Error<&str>>(3, 3, |c: char| c.is_ascii_digit())(rest)
-        .map_err(|_| status_err(rest))?;
+    let (after, digits) =
+        take_while_m_n::<_, _, nom::error::Error<&str>>(3, 3, |c: char| c.is_ascii_digit())(rest)
+            .map_err(|_| status_err(rest))?;
     if after.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(status_err(rest));
     }
@@ -290,12 +303,20 @@ pub fn parse_log_line(line: &str) -> Result<LogLine<'_>, WeblogError> {
     let size = if size_text == "-" {
         None
     } else {
-        Some(size_text.parse::<u64>().map_err(|_| WeblogError::SizeOverflow { column: size_column })?)
+        Some(
+            size_text
+                .parse::<u64>()
+                .map_err(|_| WeblogError::SizeOverflow {
+                    column: size_column,
+                })?,
+        )
     };
     // Whatever follows (referer, user agent, custom fields) is ignored, but it
     // must be separated from the size: `200 12abc` is not a size of 12.
     if rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
-        return Err(WeblogError::TrailingGarbage { column: column(rest) });
+        return Err(WeblogError::TrailingGarbage {
+            column: column(rest),
+        });
     }
     Ok(LogLine {
         host,

@@ -1,0 +1,184 @@
+//! [`StreamingContext`]: the entry point (Spark's `StreamingContext`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::dstream::DStream;
+use crate::dstream::node::Node;
+use crate::engine::retry::RetryPolicy;
+use crate::engine::signal::StopControl;
+use crate::engine::{Engine, InputState, Progress};
+use crate::error::StreamingError;
+use crate::graph::{PendingInput, Shared};
+use crate::report::BatchReport;
+use crate::running::{RunSummary, RunningContext};
+use crate::source::{BatchSource, InputOptions};
+use crate::time::{AnchoredClock, BatchTime, Clock, first_batch_after};
+
+/// Defines a streaming computation and starts it.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use kt_streaming::{KafkaSource, Stop, StreamingContext};
+/// # async fn demo() -> Result<(), kt_streaming::StreamingError> {
+/// let ssc = StreamingContext::new(Duration::from_secs(5));
+/// let messages = ssc.kafka_stream(KafkaSource::new("127.0.0.1:9092").group("sparkit").topic("mytopic"));
+/// let counts = messages
+///     .map(|(_key, value)| value)
+///     .flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+///     .map(|word| (word, 1))
+///     .reduce_by_key(|a, b| a + b);
+/// counts.save_as_text_files("out/f", "log");
+/// let running = ssc.start().await?;
+/// running.stop(Stop::Gracefully).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct StreamingContext {
+    interval: Duration,
+    retry: RetryPolicy,
+    max_batches: Option<u64>,
+    clock: Clock,
+    shared: Arc<Shared>,
+}
+
+impl StreamingContext {
+    /// A context ticking every `batch_interval` (a positive whole number of
+    /// milliseconds; checked by [`start`](Self::start)).
+    pub fn new(batch_interval: Duration) -> Self {
+        StreamingContext {
+            interval: batch_interval,
+            retry: RetryPolicy::default(),
+            max_batches: None,
+            clock: Clock::System,
+            shared: Arc::default(),
+        }
+    }
+
+    /// The batch interval.
+    pub fn batch_interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Sets how failing batch stages are retried (default: [`RetryPolicy::default`]).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Stops by itself after `n` completed batches (the CLI's `--batches N`).
+    pub fn stop_after_batches(mut self, n: u64) -> Self {
+        self.max_batches = Some(n);
+        self
+    }
+
+    /// Sets where the wall clock starts (default: the system clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Calls `f` with every completed batch's report, on the engine task,
+    /// after the batch is committed (Spark's `StreamingListener.onBatchCompleted`).
+    /// Keep it quick: the next batch waits for it.
+    pub fn on_batch_completed(&self, f: impl FnMut(&BatchReport) + Send + 'static) {
+        self.shared.before_start("on_batch_completed", |state| {
+            state.listeners.push(Box::new(f))
+        });
+    }
+
+    /// A stream of `(key, value)` records read from `source` in batches
+    /// (the general form of [`kafka_stream`](Self::kafka_stream)).
+    pub fn input_stream<S: BatchSource>(
+        &self,
+        source: S,
+        options: InputOptions,
+    ) -> DStream<(Option<String>, String)> {
+        let mut id = usize::MAX;
+        self.shared.before_start("input_stream", |state| {
+            id = state.next_input;
+            state.next_input += 1;
+            state.inputs.push(PendingInput {
+                id,
+                source: Box::new(source),
+                options,
+            });
+        });
+        let node = Node::new(
+            "input",
+            Box::new(move |scope| Ok(scope.input(id)?.iter().map(|r| r.to_element()).collect())),
+        );
+        DStream::from_node(node, Arc::clone(&self.shared))
+    }
+
+    /// Starts the computation: checks the graph, reads each input's
+    /// assignment and starting offsets (so connection errors surface here),
+    /// then runs batches on a tokio task from the next aligned tick on.
+    pub async fn start(self) -> Result<RunningContext, StreamingError> {
+        let interval_ms = i64::try_from(self.interval.as_millis())
+            .ok()
+            .filter(|ms| *ms > 0 && Duration::from_millis(*ms as u64) == self.interval)
+            .ok_or(StreamingError::InvalidBatchInterval(self.interval))?;
+        let (inputs, outputs, caches, listeners) = {
+            let mut state = self.shared.lock();
+            if state.outputs.is_empty() {
+                return Err(StreamingError::NoOutputs);
+            }
+            state.started = true;
+            (
+                std::mem::take(&mut state.inputs),
+                std::mem::take(&mut state.outputs),
+                std::mem::take(&mut state.caches),
+                std::mem::take(&mut state.listeners),
+            )
+        };
+        let (control, stop) = StopControl::new();
+        let clock = AnchoredClock::new(self.clock);
+        let progress = Arc::new(Progress::default());
+        let mut engine = Engine {
+            interval_ms,
+            retry: self.retry,
+            max_batches: self.max_batches,
+            clock,
+            inputs: inputs
+                .into_iter()
+                .map(|p| InputState {
+                    id: p.id,
+                    name: p.source.describe(),
+                    source: p.source,
+                    options: p.options,
+                    positions: Default::default(),
+                    pending_resets: Vec::new(),
+                })
+                .collect(),
+            outputs,
+            caches: caches.into(),
+            listeners,
+            shared: Arc::clone(&self.shared),
+            stop,
+            progress: Arc::clone(&progress),
+        };
+        if let Err(e) = engine.initialize().await {
+            engine.close_sources().await;
+            return Err(e);
+        }
+        let first = first_batch_after(clock.now_ms(), interval_ms);
+        let task = tokio::spawn(engine.run(first));
+        Ok(RunningContext::new(
+            control,
+            task,
+            progress,
+            BatchTime::from_millis(first),
+        ))
+    }
+
+    /// Starts and waits until the run ends by itself (batch limit or error).
+    pub async fn run(self) -> Result<RunSummary, StreamingError> {
+        self.start().await?.wait().await
+    }
+
+    /// Runs `n` batches and returns (Spark has no equivalent; the CLI's `--batches N`).
+    pub async fn run_batches(self, n: u64) -> Result<RunSummary, StreamingError> {
+        self.stop_after_batches(n).run().await
+    }
+}
