@@ -31,6 +31,9 @@ pub enum SourceError {
     /// The source answered something the engine cannot use.
     #[error("inconsistent answer from the source: {0}")]
     Inconsistent(String),
+    /// The source is configured wrongly (missing group or topic).
+    #[error("configuration: {0}")]
+    Config(String),
     /// A fault injected by a test source.
     #[error("injected fault: {0}")]
     Injected(String),

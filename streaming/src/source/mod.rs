@@ -7,6 +7,8 @@
 //! `DirectKafkaInputDStream` does the same through a Kafka consumer) and
 //! nothing else.
 
+// `kafka.rs` is written against kt-client's agreed consumer API and is
+// declared (with `pub use kafka::KafkaSource`) once that API exists in client/.
 mod memory;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,251 @@
+//! [`KafkaSource`]: the direct-stream source over kt-client.
+//!
+//! As Spark's direct stream (Kafka 0.10 integration), it uses one consumer
+//! in the group, never auto-commits, and reads exactly the offset ranges the
+//! engine decides: the engine owns positions; Kafka holds the committed
+//! offsets. Membership is refreshed every batch through
+//! `Consumer::join` (rejoining after a rebalance), so several `kt stream`
+//! processes in one group share the partitions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kt_client::client::Client;
+use kt_client::config::{ClientConfig, ConsumerConfig, OffsetReset as ClientOffsetReset};
+use kt_client::consumer::Consumer;
+use kt_client::types::{OffsetRange as ClientRange, OffsetSpec, TopicPartition as ClientTp};
+
+use super::{BatchSource, InputOptions, OffsetRange, OffsetReset, SourceRecord, TopicPartition};
+use crate::error::SourceError;
+
+/// A Kafka topic subscription for [`StreamingContext::kafka_stream`](crate::StreamingContext::kafka_stream)
+/// (PySpark's `KafkaUtils.createDirectStream(ssc, [topic], {"metadata.broker.list": ..., "group.id": ...})`).
+///
+/// ```no_run
+/// use kt_streaming::KafkaSource;
+/// let source = KafkaSource::new("127.0.0.1:9092")
+///     .group("sparkit")
+///     .topic("mytopic")
+///     .from_beginning(true)
+///     .max_rate_per_partition(10_000);
+/// ```
+pub struct KafkaSource {
+    config: ClientConfig,
+    group: Option<String>,
+    topics: Vec<String>,
+    options: InputOptions,
+    connected: Option<Connected>,
+}
+
+struct Connected {
+    client: Client,
+    consumer: Consumer,
+}
+
+impl std::fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource")
+            .field("bootstrap", &self.config.bootstrap_servers)
+            .field("group", &self.group)
+            .field("topics", &self.topics)
+            .field("options", &self.options)
+            .field("connected", &self.connected.is_some())
+            .finish()
+    }
+}
+
+impl KafkaSource {
+    /// A source reading from the cluster at `bootstrap` (`host:port[,host:port...]`).
+    pub fn new(bootstrap: impl Into<String>) -> Self {
+        Self::with_client_config(ClientConfig::new(bootstrap))
+    }
+
+    /// A source using a full client configuration (TLS, SASL, timeouts).
+    pub fn with_client_config(config: ClientConfig) -> Self {
+        KafkaSource {
+            config,
+            group: None,
+            topics: Vec::new(),
+            options: InputOptions::default(),
+            connected: None,
+        }
+    }
+
+    /// The consumer group (`group.id`) whose committed offsets are read and written. Required.
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Adds a topic to the subscription.
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topics.push(topic.into());
+        self
+    }
+
+    /// Adds topics to the subscription.
+    pub fn topics(mut self, topics: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.topics.extend(topics.into_iter().map(Into::into));
+        self
+    }
+
+    /// Partitions without a committed offset start at the earliest offset
+    /// (`auto.offset.reset=earliest`) instead of the latest.
+    pub fn from_beginning(mut self, yes: bool) -> Self {
+        self.options.offset_reset = if yes { OffsetReset::Earliest } else { OffsetReset::Latest };
+        self
+    }
+
+    /// At most `records_per_second` per partition per second of batch
+    /// interval (Spark's `spark.streaming.kafka.maxRatePerPartition`); 0 is unlimited.
+    pub fn max_rate_per_partition(mut self, records_per_second: u64) -> Self {
+        self.options.max_rate_per_partition = Some(records_per_second);
+        self
+    }
+
+    /// The engine options this source was configured with.
+    pub fn options(&self) -> InputOptions {
+        self.options
+    }
+
+    async fn connect(&mut self) -> Result<&mut Connected, SourceError> {
+        if self.connected.is_none() {
+            let group = self
+                .group
+                .clone()
+                .ok_or_else(|| SourceError::Config("KafkaSource needs a consumer group: .group(\"name\")".into()))?;
+            if self.topics.is_empty() {
+                return Err(SourceError::Config("KafkaSource needs at least one topic: .topic(\"name\")".into()));
+            }
+            let client = Client::connect(self.config.clone()).await.map_err(client_error)?;
+            let mut consumer = client.consumer(ConsumerConfig {
+                group_id: Some(group),
+                auto_offset_reset: match self.options.offset_reset {
+                    OffsetReset::Earliest => ClientOffsetReset::Earliest,
+                    OffsetReset::Latest => ClientOffsetReset::Latest,
+                },
+                // The engine commits after each batch's outputs; never the consumer.
+                enable_auto_commit: false,
+                ..ConsumerConfig::default()
+            });
+            let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics).map_err(client_error)?;
+            self.connected = Some(Connected { client, consumer });
+        }
+        self.connected.as_mut().ok_or(SourceError::Closed)
+    }
+
+    async fn list_offsets(
+        &mut self,
+        tps: &[TopicPartition],
+        spec: OffsetSpec,
+    ) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
+        let conn = self.connect().await?;
+        let specs: Vec<(ClientTp, OffsetSpec)> = tps.iter().map(|tp| (to_client(tp), spec)).collect();
+        let found = conn.client.list_offsets(&specs).await.map_err(client_error)?;
+        Ok(found.into_iter().map(|(tp, o)| (from_client(&tp), o)).collect())
+    }
+}
+
+fn client_error(e: kt_client::error::Error) -> SourceError {
+    SourceError::Client(Box::new(e))
+}
+
+fn to_client(tp: &TopicPartition) -> ClientTp {
+    ClientTp::new(&*tp.topic, tp.partition)
+}
+
+fn from_client(tp: &ClientTp) -> TopicPartition {
+    TopicPartition::new(tp.topic.as_str(), tp.partition)
+}
+
+impl BatchSource for KafkaSource {
+    fn describe(&self) -> String {
+        format!(
+            "kafka {} group {} topics {}",
+            self.config.bootstrap_servers.join(","),
+            self.group.as_deref().unwrap_or("<none>"),
+            self.topics.join(",")
+        )
+    }
+
+    async fn assignment(&mut self) -> Result<Vec<TopicPartition>, SourceError> {
+        let conn = self.connect().await?;
+        let assigned = conn.consumer.join().await.map_err(client_error)?;
+        Ok(assigned.iter().map(from_client).collect())
+    }
+
+    async fn latest_offsets(&mut self, tps: &[TopicPartition]) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
+        self.list_offsets(tps, OffsetSpec::Latest).await
+    }
+
+    async fn earliest_offsets(&mut self, tps: &[TopicPartition]) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
+        self.list_offsets(tps, OffsetSpec::Earliest).await
+    }
+
+    async fn committed_offsets(
+        &mut self,
+        tps: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, Option<i64>>, SourceError> {
+        let conn = self.connect().await?;
+        let tps: Vec<ClientTp> = tps.iter().map(to_client).collect();
+        let committed = conn.consumer.committed(&tps).await.map_err(client_error)?;
+        Ok(committed.into_iter().map(|(tp, o)| (from_client(&tp), o)).collect())
+    }
+
+    async fn fetch_ranges(&mut self, ranges: &[OffsetRange]) -> Result<Vec<SourceRecord>, SourceError> {
+        let conn = self.connect().await?;
+        let wanted: Vec<ClientRange> = ranges
+            .iter()
+            .map(|r| ClientRange {
+                tp: to_client(&r.tp),
+                from: r.from,
+                until: r.until,
+            })
+            .collect();
+        let records = conn.consumer.fetch_ranges(&wanted).await.map_err(client_error)?;
+        // Share one topic name per partition instead of one string per record.
+        let topics: HashMap<&str, Arc<str>> = ranges.iter().map(|r| (&*r.tp.topic, Arc::clone(&r.tp.topic))).collect();
+        records
+            .into_iter()
+            .map(|r| {
+                let topic = topics.get(r.topic.as_str()).cloned().ok_or_else(|| {
+                    SourceError::Inconsistent(format!("fetch returned a record of unrequested topic {}", r.topic))
+                })?;
+                Ok(SourceRecord {
+                    tp: TopicPartition {
+                        topic,
+                        partition: r.partition,
+                    },
+                    offset: r.offset,
+                    key: r.key,
+                    value: r.value,
+                    timestamp: r.timestamp,
+                })
+            })
+            .collect()
+    }
+
+    async fn commit(&mut self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<(), SourceError> {
+        let conn = self.connect().await?;
+        let offsets: BTreeMap<ClientTp, i64> = offsets.iter().map(|(tp, o)| (to_client(tp), *o)).collect();
+        conn.consumer.commit(&offsets).await.map_err(client_error)
+    }
+
+    async fn close(&mut self) -> Result<(), SourceError> {
+        match self.connected.take() {
+            Some(mut conn) => conn.consumer.close().await.map_err(client_error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl crate::StreamingContext {
+    /// A stream of `(key, value)` records from Kafka topics, read in
+    /// batches by offset range (PySpark's `KafkaUtils.createDirectStream`).
+    /// Keys and values that are not UTF-8 have their bad bytes replaced by U+FFFD.
+    pub fn kafka_stream(&self, source: KafkaSource) -> crate::DStream<(Option<String>, String)> {
+        let options = source.options();
+        self.input_stream(source, options)
+    }
+}
