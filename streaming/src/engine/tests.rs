@@ -562,3 +562,65 @@ async fn failing_commit_is_retried_then_reported() {
     assert_eq!(reports.lock().unwrap()[0].retries, 1);
     assert_eq!(source.committed()[&tp(0)], 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn outputs_run_before_the_commit_of_their_batch() {
+    let source = MemorySource::new();
+    source.create_topic("mytopic", 1);
+    source.produce("mytopic", 0, "a");
+    let ssc = context().stop_after_batches(3);
+    let observer = source.clone();
+    let commits_seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&commits_seen);
+    ssc.input_stream(source.clone(), earliest())
+        .foreach_batch(move |_, _: &[_]| sink.lock().unwrap().push(observer.commits().len()));
+    ssc.run().await.unwrap();
+    // Batch k sees the k commits of the batches before it, never its own.
+    assert_eq!(*commits_seen.lock().unwrap(), vec![0, 1, 2]);
+    assert_eq!(source.commits().len(), 3);
+}
+
+/// Real time: a blocked output thread stops tokio's paused clock from advancing.
+#[tokio::test]
+async fn stop_now_during_outputs_publishes_and_commits_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = MemorySource::new();
+    source.create_topic("mytopic", 1);
+    source.produce("mytopic", 0, "a");
+    let ssc = StreamingContext::new(Duration::from_millis(20));
+    let input = ssc.input_stream(source.clone(), earliest());
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    input.foreach_batch(move |_, _: &[_]| {
+        let _ = started_tx.send(());
+        // Blocks the output stage until the test has requested Stop::Now.
+        let _ = release_rx
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(10));
+    });
+    input.save_as_text_files(dir.path().join("f"), "log");
+    let running = ssc.start().await.unwrap();
+    let started =
+        tokio::task::spawn_blocking(move || started_rx.recv_timeout(Duration::from_secs(10)));
+    started.await.unwrap().unwrap();
+    let stopping = tokio::spawn(running.stop(Stop::Now));
+    // Unblock the first output only once the stop request has been made.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !stopping.is_finished() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let _ = release_tx.send(());
+        }
+    })
+    .await
+    .unwrap();
+    let summary = stopping.await.unwrap().unwrap();
+    assert_eq!((summary.batches, summary.stop_reason), (0, StopReason::Now));
+    assert!(source.commits().is_empty());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the text output did not run"
+    );
+}
