@@ -32,9 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let dir = tempfile::tempdir()?;
     let ssc = StreamingContext::new(Duration::from_millis(100)).stop_after_batches(1);
-    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = reports.clone();
-    ssc.on_batch_completed(move |r| sink.lock().unwrap().push(r.clone()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    ssc.on_batch_completed(move |r| {
+        let _ = tx.send(r.clone());
+    });
     let options = InputOptions {
         offset_reset: OffsetReset::Earliest,
         ..InputOptions::default()
@@ -46,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .reduce_by_key(|a, b| a + b)
         .save_as_text_files(dir.path().join("f"), "log");
     ssc.run().await?;
-    let report = reports.lock().unwrap()[0].clone();
+    let report = rx.recv()?;
     let secs = report.processing_time.as_secs_f64();
     println!(
         "wordcount: {} lines ({} words) in {:.3} s: {:.0} lines/s, {:.0} words/s",
