@@ -1,1 +1,97 @@
-//! placeholder
+//! kt-broker: a Kafka-wire-compatible broker kept in memory, for tests (in-process) and for
+//! `kt broker`. Real clients (kcat/librdkafka, kafka-python, confluent-kafka) work against it
+//! unchanged.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), kt_broker::BrokerError> {
+//! let broker = kt_broker::Broker::start(kt_broker::BrokerConfig::for_tests()).await?;
+//! println!("bootstrap.servers={}", broker.bootstrap());
+//! broker.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - `server.rs`: [`Broker::start`], the accept loop, one task per connection,
+//!   [`BrokerHandle`] (address, shutdown, small inspection helpers).
+//! - `connection.rs`: the socket and framing (size prefix limits, HTTP/TLS detection).
+//! - `protocol/`: request header decoding with length checks, response framing, varints, and
+//!   `shape/`, the table-driven guard every request body passes before `kafka_protocol`'s
+//!   decoders (which size allocations from counts read off the wire) see it.
+//! - `api/`: one dispatch `match` in `api/mod.rs`, one module per Kafka API, each opening with
+//!   the versions it serves and its behaviour per version.
+//! - `state/`: [`BrokerState`](crate::state) — topics, partitions, the group coordinator; every
+//!   change happens there and handlers are plain functions over it.
+//! - `log/`: partition logs storing record batches as received (`Bytes`) with a small index;
+//!   validation (magic, length, CRC-32C, counts), base offset stamping, zero-decode reads; the
+//!   `PartitionLog` trait leaves room for a disk-backed log.
+//! - `group/`: the classic group coordinator (generations, leader election, protocol
+//!   selection, session and rebalance timeouts on tokio time) and committed offsets.
+//! - `config.rs`, `error.rs`: [`BrokerConfig`], [`BrokerError`].
+//!
+//! # References
+//!
+//! - Kafka protocol guide: <https://kafka.apache.org/protocol> (framing, request/response
+//!   headers, BNF per API, error codes); record batch format:
+//!   <https://kafka.apache.org/documentation/#recordbatch>.
+//! - KIP-74 (Fetch max bytes; at least one batch): <https://cwiki.apache.org/confluence/x/8oWbAw>.
+//! - KIP-227 (fetch sessions; session id 0 = none): <https://cwiki.apache.org/confluence/x/zrWbB>.
+//! - KIP-394 (MEMBER_ID_REQUIRED from JoinGroup v4): <https://cwiki.apache.org/confluence/x/u4fEBQ>.
+//! - KIP-482 (flexible versions, tagged fields), KIP-511 (ApiVersions fallback to v0).
+//! - KIP-516 (topic ids; Fetch v13+), KIP-734 (ListOffsets max timestamp, -3).
+//! - KIP-345 (static membership): group instance ids are carried but not acted on.
+//!
+//! # APIs served
+//!
+//! | API (key) | versions | notes |
+//! |---|---|---|
+//! | Produce (0) | 3–11 | acks 0/1/-1; exactly one v2 batch per partition |
+//! | Fetch (1) | 4–16 | long poll; no fetch sessions (session id 0) |
+//! | ListOffsets (2) | 1–7 | -1, -2, -3 and timestamps |
+//! | Metadata (3) | 0–12 | auto-create; topic ids |
+//! | OffsetCommit (8) | 2–8 | |
+//! | OffsetFetch (9) | 1–8 | v8 multi-group |
+//! | FindCoordinator (10) | 0–4 | groups only |
+//! | JoinGroup (11) | 0–7 | MEMBER_ID_REQUIRED from v4 |
+//! | Heartbeat (12) | 0–4 | |
+//! | LeaveGroup (13) | 0–5 | |
+//! | SyncGroup (14) | 0–5 | |
+//! | ApiVersions (18) | 0–3 | KIP-511 fallback |
+//! | CreateTopics (19) | 2–7 | |
+//! | DeleteTopics (20) | 1–6 | by id from v6 |
+//!
+//! # Known differences from Apache Kafka
+//!
+//! - One node, one replica, everything in memory; no retention (logs only grow), no
+//!   compaction, log start offset stays 0.
+//! - No transactions or idempotence (no InitProducerId): transactional and control batches are
+//!   refused with INVALID_RECORD; producer ids and sequences are stored but not checked.
+//! - No fetch sessions: every Fetch is answered as a full, sessionless fetch.
+//! - A partition whose next batch does not fit the remaining `max_bytes` gets no data in that
+//!   response (Kafka would send a truncated batch); the first partition with data always gets
+//!   at least one whole batch.
+//! - ListOffsets by timestamp inside a compressed batch answers the batch's base offset (the
+//!   broker never decompresses); uncompressed batches are searched per record.
+//! - Static membership (KIP-345) and the KIP-848 consumer protocol are not implemented.
+//! - A request for an unknown API key or an unsupported version (other than ApiVersions) is
+//!   answered with a response header and the single int16 error code 35 (UNSUPPORTED_VERSION);
+//!   Kafka closes the connection instead.
+//! - A malformed body gets the API's response with INVALID_REQUEST where the response has a
+//!   top-level error code (else an empty response) and the connection stays open; Kafka closes
+//!   it. Either way the broker logs which client sent what.
+//! - Authorized operations are never computed (INT32_MIN, "not requested").
+
+mod api;
+mod config;
+mod connection;
+mod error;
+mod group;
+mod log;
+mod protocol;
+mod server;
+mod state;
+
+pub use config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE};
+pub use error::BrokerError;
+pub use group::{GroupState, GroupSummary, MemberSummary};
+pub use server::{Broker, BrokerHandle};

@@ -1,0 +1,259 @@
+//! Fetch handler tests: offsets and high watermark, KIP-74, errors, long polling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::{ApiKey, FetchRequest, TopicName};
+
+use super::handle;
+use crate::api::sb;
+use crate::api::test_util::{ctx, encode_all_versions};
+use crate::log::batch::{self, tests::build_batch};
+use crate::state::{BrokerState, NewTopic};
+
+fn fetch_req(topic: &str, parts: &[(i32, i64)], max_wait_ms: i32, min_bytes: i32) -> FetchRequest {
+    FetchRequest::default()
+        .with_max_wait_ms(max_wait_ms)
+        .with_min_bytes(min_bytes)
+        .with_max_bytes(50 << 20)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(TopicName(sb(topic)))
+                .with_partitions(
+                    parts
+                        .iter()
+                        .map(|&(p, o)| {
+                            FetchPartition::default()
+                                .with_partition(p)
+                                .with_fetch_offset(o)
+                                .with_partition_max_bytes(1 << 20)
+                        })
+                        .collect(),
+                ),
+        ])
+}
+
+fn state_with(partitions: i32) -> Arc<BrokerState> {
+    let s = Arc::new(BrokerState::for_tests());
+    s.create_topic(
+        &NewTopic {
+            num_partitions: partitions,
+            ..NewTopic::with_defaults("t")
+        },
+        false,
+    )
+    .unwrap();
+    s
+}
+
+fn append(s: &BrokerState, p: i32, values: &[&[u8]]) {
+    let recs: Vec<_> = values.iter().map(|v| (None, Some(*v), 1)).collect();
+    s.topic("t").unwrap().partitions[p as usize]
+        .append(&build_batch(&recs), 1 << 20)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn returns_stored_bytes_with_offsets() {
+    let s = state_with(2);
+    append(&s, 0, &[b"a", b"b"]);
+    append(&s, 0, &[b"c"]);
+    let r = handle(
+        &s,
+        &ctx(ApiKey::Fetch, 12),
+        fetch_req("t", &[(0, 1), (1, 0)], 0, 1),
+    )
+    .await;
+    let p0 = &r.responses[0].partitions[0];
+    assert_eq!(
+        (
+            p0.error_code,
+            p0.high_watermark,
+            p0.last_stable_offset,
+            p0.log_start_offset
+        ),
+        (0, 3, 3, 0)
+    );
+    let records = p0.records.clone().unwrap();
+    // both batches, the first starting at offset 0 although offset 1 was asked for
+    let first = batch::parse_header(&records).unwrap();
+    assert_eq!(first.base_offset, 0);
+    let second = batch::parse_header(&records[first.total_len()..]).unwrap();
+    assert_eq!(second.base_offset, 2);
+    let p1 = &r.responses[0].partitions[1];
+    assert_eq!((p1.error_code, p1.high_watermark), (0, 0));
+    assert!(p1.records.as_ref().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn big_batch_is_returned_whole_to_the_first_partition_only() {
+    let s = state_with(2);
+    let big = vec![7u8; 3000];
+    append(&s, 0, &[&big]);
+    append(&s, 1, &[&big]);
+    let mut req = fetch_req("t", &[(0, 0), (1, 0)], 0, 1);
+    for p in &mut req.topics[0].partitions {
+        p.partition_max_bytes = 100;
+    }
+    let r = handle(&s, &ctx(ApiKey::Fetch, 11), req).await;
+    let len = |i: usize| r.responses[0].partitions[i].records.as_ref().unwrap().len();
+    assert!(len(0) > 3000, "KIP-74: the first batch comes whole");
+    assert_eq!(len(1), 0, "later partitions respect their limit");
+}
+
+#[tokio::test]
+async fn errors_are_per_partition_and_immediate() {
+    let s = state_with(1);
+    append(&s, 0, &[b"a"]);
+    let r = handle(
+        &s,
+        &ctx(ApiKey::Fetch, 12),
+        fetch_req("t", &[(0, 5), (3, 0)], 10_000, 1),
+    )
+    .await;
+    let p = &r.responses[0].partitions;
+    assert_eq!(p[0].error_code, ResponseError::OffsetOutOfRange.code());
+    assert_eq!(
+        p[1].error_code,
+        ResponseError::UnknownTopicOrPartition.code()
+    );
+    let r = handle(
+        &s,
+        &ctx(ApiKey::Fetch, 4),
+        fetch_req("nope", &[(0, 0)], 10_000, 1),
+    )
+    .await;
+    assert_eq!(
+        r.responses[0].partitions[0].error_code,
+        ResponseError::UnknownTopicOrPartition.code()
+    );
+    let mut req = fetch_req("t", &[(0, 0)], 0, 1);
+    req.topics[0].partitions[0].current_leader_epoch = 5;
+    let r = handle(&s, &ctx(ApiKey::Fetch, 9), req).await;
+    assert_eq!(
+        r.responses[0].partitions[0].error_code,
+        ResponseError::UnknownLeaderEpoch.code()
+    );
+    let r = handle(
+        &s,
+        &ctx(ApiKey::Fetch, 7),
+        fetch_req("t", &[(0, 0)], 0, 1).with_session_id(9),
+    )
+    .await;
+    assert_eq!(r.error_code, ResponseError::FetchSessionIdNotFound.code());
+}
+
+#[tokio::test]
+async fn topic_ids_from_v13() {
+    let s = state_with(1);
+    append(&s, 0, &[b"a"]);
+    let id = s.topic("t").unwrap().id;
+    let mut req = fetch_req("", &[(0, 0)], 0, 1);
+    req.topics[0].topic_id = id;
+    let r = handle(&s, &ctx(ApiKey::Fetch, 13), req.clone()).await;
+    assert_eq!(r.responses[0].topic_id, id);
+    assert_eq!(r.responses[0].partitions[0].high_watermark, 1);
+    req.topics[0].topic_id = uuid::Uuid::from_u128(42);
+    let r = handle(&s, &ctx(ApiKey::Fetch, 16), req).await;
+    assert_eq!(
+        r.responses[0].partitions[0].error_code,
+        ResponseError::UnknownTopicId.code()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_poll_returns_after_max_wait_when_nothing_arrives() {
+    let s = state_with(1);
+    let start = tokio::time::Instant::now();
+    let r = handle(
+        &s,
+        &ctx(ApiKey::Fetch, 11),
+        fetch_req("t", &[(0, 0)], 500, 1),
+    )
+    .await;
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
+    assert!(
+        r.responses[0].partitions[0]
+            .records
+            .as_ref()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_poll_wakes_on_append() {
+    let s = state_with(1);
+    let start = tokio::time::Instant::now();
+    let waiter = {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            handle(
+                &s,
+                &ctx(ApiKey::Fetch, 11),
+                fetch_req("t", &[(0, 0)], 30_000, 1),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiter.is_finished());
+    append(&s, 0, &[b"x"]);
+    let r = waiter.await.unwrap();
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_millis(100),
+        "woken by the append, not the timeout"
+    );
+    assert!(
+        !r.responses[0].partitions[0]
+            .records
+            .as_ref()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_poll_wakes_on_topic_deletion() {
+    let s = state_with(1);
+    let waiter = {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            handle(
+                &s,
+                &ctx(ApiKey::Fetch, 11),
+                fetch_req("t", &[(0, 0)], 30_000, 1),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    s.delete_topic("t").unwrap();
+    let r = waiter.await.unwrap();
+    assert_eq!(
+        r.responses[0].partitions[0].error_code,
+        ResponseError::UnknownTopicOrPartition.code()
+    );
+}
+
+#[tokio::test]
+async fn encodes_at_every_version() {
+    let s = state_with(1);
+    append(&s, 0, &[b"a"]);
+    let id = s.topic("t").unwrap().id;
+    let rt = tokio::runtime::Handle::current();
+    let responses: Vec<_> = {
+        let mut v = Vec::new();
+        for version in 4..=16 {
+            let mut req = fetch_req("t", &[(0, 0), (1, 0)], 0, 1);
+            req.topics[0].topic_id = id;
+            v.push(handle(&s, &ctx(ApiKey::Fetch, version), req).await);
+        }
+        v
+    };
+    drop(rt);
+    encode_all_versions(ApiKey::Fetch, |v| responses[(v - 4) as usize].clone());
+}

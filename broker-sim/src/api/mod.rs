@@ -1,0 +1,298 @@
+//! Request dispatch: one `match` on the API key, one module per Kafka API.
+//!
+//! Every request goes through the same steps: header (already split off by the caller),
+//! version check, shape guard, `kafka_protocol` decode (which must consume the whole body),
+//! the API's handler over [`BrokerState`], response encoding. The modules:
+//!
+//! | module | API (key) | versions |
+//! |---|---|---|
+//! | [`produce`] | Produce (0) | 3–11 |
+//! | [`fetch`] | Fetch (1) | 4–16 |
+//! | [`list_offsets`] | ListOffsets (2) | 1–7 |
+//! | [`metadata`] | Metadata (3) | 0–12 |
+//! | [`offset_commit`] | OffsetCommit (8) | 2–8 |
+//! | [`offset_fetch`] | OffsetFetch (9) | 1–8 |
+//! | [`find_coordinator`] | FindCoordinator (10) | 0–4 |
+//! | [`join_group`] | JoinGroup (11) | 0–7 |
+//! | [`heartbeat`] | Heartbeat (12) | 0–4 |
+//! | [`leave_group`] | LeaveGroup (13) | 0–5 |
+//! | [`sync_group`] | SyncGroup (14) | 0–5 |
+//! | [`api_versions`] | ApiVersions (18) | 0–3 |
+//! | [`create_topics`] | CreateTopics (19) | 2–7 |
+//! | [`delete_topics`] | DeleteTopics (20) | 1–6 |
+
+pub(crate) mod api_versions;
+pub(crate) mod create_topics;
+pub(crate) mod delete_topics;
+pub(crate) mod fetch;
+pub(crate) mod find_coordinator;
+pub(crate) mod heartbeat;
+pub(crate) mod join_group;
+pub(crate) mod leave_group;
+pub(crate) mod list_offsets;
+pub(crate) mod metadata;
+pub(crate) mod offset_commit;
+pub(crate) mod offset_fetch;
+pub(crate) mod produce;
+pub(crate) mod sync_group;
+
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+
+use crate::protocol::{self, EncodeError, RequestHeader, shape};
+use crate::state::BrokerState;
+
+/// Every API served, with the version range advertised in ApiVersions.
+pub(crate) const SUPPORTED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, produce::VERSIONS.0, produce::VERSIONS.1),
+    (ApiKey::Fetch, fetch::VERSIONS.0, fetch::VERSIONS.1),
+    (
+        ApiKey::ListOffsets,
+        list_offsets::VERSIONS.0,
+        list_offsets::VERSIONS.1,
+    ),
+    (ApiKey::Metadata, metadata::VERSIONS.0, metadata::VERSIONS.1),
+    (
+        ApiKey::OffsetCommit,
+        offset_commit::VERSIONS.0,
+        offset_commit::VERSIONS.1,
+    ),
+    (
+        ApiKey::OffsetFetch,
+        offset_fetch::VERSIONS.0,
+        offset_fetch::VERSIONS.1,
+    ),
+    (
+        ApiKey::FindCoordinator,
+        find_coordinator::VERSIONS.0,
+        find_coordinator::VERSIONS.1,
+    ),
+    (
+        ApiKey::JoinGroup,
+        join_group::VERSIONS.0,
+        join_group::VERSIONS.1,
+    ),
+    (
+        ApiKey::Heartbeat,
+        heartbeat::VERSIONS.0,
+        heartbeat::VERSIONS.1,
+    ),
+    (
+        ApiKey::LeaveGroup,
+        leave_group::VERSIONS.0,
+        leave_group::VERSIONS.1,
+    ),
+    (
+        ApiKey::SyncGroup,
+        sync_group::VERSIONS.0,
+        sync_group::VERSIONS.1,
+    ),
+    (
+        ApiKey::ApiVersions,
+        api_versions::VERSIONS.0,
+        api_versions::VERSIONS.1,
+    ),
+    (
+        ApiKey::CreateTopics,
+        create_topics::VERSIONS.0,
+        create_topics::VERSIONS.1,
+    ),
+    (
+        ApiKey::DeleteTopics,
+        delete_topics::VERSIONS.0,
+        delete_topics::VERSIONS.1,
+    ),
+];
+
+/// The served (min, max) versions of an api key, if it is served at all.
+pub(crate) fn served_versions(api_key: i16) -> Option<(i16, i16)> {
+    SUPPORTED
+        .iter()
+        .find(|(k, _, _)| *k as i16 == api_key)
+        .map(|&(_, min, max)| (min, max))
+}
+
+/// Who sent a request and at which version; handlers read the version from here.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestContext {
+    pub(crate) api_key: ApiKey,
+    pub(crate) api_version: i16,
+    pub(crate) correlation_id: i32,
+    pub(crate) client_id: String,
+    pub(crate) client_host: String,
+}
+
+/// What the connection does after a request.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Write this frame (size prefix included).
+    Respond(Bytes),
+    /// Write nothing: Produce with acks=0.
+    NoResponse,
+}
+
+/// Converts a `String` into the crate's string type.
+pub(crate) fn sb(s: impl Into<String>) -> StrBytes {
+    StrBytes::from_string(s.into())
+}
+
+/// An optional error as a Kafka error code (0 for none).
+pub(crate) fn code(e: Option<ResponseError>) -> i16 {
+    e.map_or(0, |e| e.code())
+}
+
+fn encode<R: Encodable + HeaderVersion>(
+    ctx: &RequestContext,
+    response: &R,
+) -> Result<Outcome, EncodeError> {
+    protocol::encode_response(ctx.correlation_id, ctx.api_version, response).map(Outcome::Respond)
+}
+
+/// Shape guard, then decode; the decoder must consume the whole body.
+fn decode<R: Decodable>(ctx: &RequestContext, body: Bytes) -> Result<R, ResponseError> {
+    let reject = |why: String| {
+        tracing::warn!(
+            client = %ctx.client_host, client_id = %ctx.client_id, api = ?ctx.api_key,
+            version = ctx.api_version, "malformed request body: {why}"
+        );
+        ResponseError::InvalidRequest
+    };
+    shape::check(ctx.api_key as i16, ctx.api_version, &body).map_err(|e| reject(e.to_string()))?;
+    let mut buf = body;
+    let request = R::decode(&mut buf, ctx.api_version).map_err(|e| reject(e.to_string()))?;
+    if !buf.is_empty() {
+        return Err(reject(format!("{} bytes left after decoding", buf.len())));
+    }
+    Ok(request)
+}
+
+/// Decodes with [`decode`], runs the handler, encodes; a malformed body gets the API's error
+/// response (top-level INVALID_REQUEST where the response has a top-level error code).
+macro_rules! serve {
+    ($ctx:expr, $body:expr, $req:ty, $module:ident, |$r:ident| $call:expr) => {
+        match decode::<$req>(&$ctx, $body) {
+            Ok($r) => encode(&$ctx, &$call),
+            Err(e) => encode(&$ctx, &$module::error_response(e, $ctx.api_version)),
+        }
+    };
+}
+
+/// Handles one request whose header has been decoded; `body` is the rest of the frame.
+pub(crate) async fn dispatch(
+    state: &BrokerState,
+    header: &RequestHeader,
+    client_host: &str,
+    body: Bytes,
+) -> Result<Outcome, EncodeError> {
+    let Ok(api_key) = ApiKey::try_from(header.api_key) else {
+        tracing::warn!(client = %client_host, api_key = header.api_key, "request for an unknown api key");
+        let code = ResponseError::UnsupportedVersion.code();
+        return Ok(Outcome::Respond(protocol::encode_bare_error(
+            header.correlation_id,
+            code,
+        )));
+    };
+    let ctx = RequestContext {
+        api_key,
+        api_version: header.api_version,
+        correlation_id: header.correlation_id,
+        client_id: header.client_id.clone(),
+        client_host: client_host.to_owned(),
+    };
+    let served = served_versions(header.api_key)
+        .is_some_and(|(min, max)| (min..=max).contains(&header.api_version));
+    if !served {
+        tracing::warn!(
+            client = %client_host, client_id = %ctx.client_id, api = ?api_key,
+            version = header.api_version, "unsupported api version"
+        );
+        if api_key == ApiKey::ApiVersions {
+            // KIP-511: answer in the v0 layout with the full table so the client can step down.
+            let response = api_versions::unsupported_version_response();
+            return protocol::encode_response(ctx.correlation_id, 0, &response)
+                .map(Outcome::Respond);
+        }
+        let code = ResponseError::UnsupportedVersion.code();
+        return Ok(Outcome::Respond(protocol::encode_bare_error(
+            header.correlation_id,
+            code,
+        )));
+    }
+    match api_key {
+        ApiKey::Produce => match decode::<ProduceRequest>(&ctx, body) {
+            Ok(r) => match produce::handle(state, &ctx, r) {
+                Some(response) => encode(&ctx, &response),
+                None => Ok(Outcome::NoResponse),
+            },
+            Err(e) => encode(&ctx, &produce::error_response(e, ctx.api_version)),
+        },
+        ApiKey::Fetch => serve!(ctx, body, FetchRequest, fetch, |r| fetch::handle(
+            state, &ctx, r
+        )
+        .await),
+        ApiKey::ListOffsets => {
+            serve!(ctx, body, ListOffsetsRequest, list_offsets, |r| {
+                list_offsets::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::Metadata => serve!(ctx, body, MetadataRequest, metadata, |r| metadata::handle(
+            state, &ctx, r
+        )),
+        ApiKey::OffsetCommit => {
+            serve!(ctx, body, OffsetCommitRequest, offset_commit, |r| {
+                offset_commit::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::OffsetFetch => {
+            serve!(ctx, body, OffsetFetchRequest, offset_fetch, |r| {
+                offset_fetch::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::FindCoordinator => {
+            serve!(ctx, body, FindCoordinatorRequest, find_coordinator, |r| {
+                find_coordinator::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::JoinGroup => {
+            serve!(ctx, body, JoinGroupRequest, join_group, |r| {
+                join_group::handle(state, &ctx, r).await
+            })
+        }
+        ApiKey::Heartbeat => serve!(ctx, body, HeartbeatRequest, heartbeat, |r| {
+            heartbeat::handle(state, &ctx, r)
+        }),
+        ApiKey::LeaveGroup => {
+            serve!(ctx, body, LeaveGroupRequest, leave_group, |r| {
+                leave_group::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::SyncGroup => {
+            serve!(ctx, body, SyncGroupRequest, sync_group, |r| {
+                sync_group::handle(state, &ctx, r).await
+            })
+        }
+        ApiKey::ApiVersions => serve!(ctx, body, ApiVersionsRequest, api_versions, |r| {
+            api_versions::handle(&ctx, r)
+        }),
+        ApiKey::CreateTopics => {
+            serve!(ctx, body, CreateTopicsRequest, create_topics, |r| {
+                create_topics::handle(state, &ctx, r)
+            })
+        }
+        ApiKey::DeleteTopics => {
+            serve!(ctx, body, DeleteTopicsRequest, delete_topics, |r| {
+                delete_topics::handle(state, &ctx, r)
+            })
+        }
+        // `served` was checked above against SUPPORTED, which lists exactly the arms above.
+        _ => Ok(Outcome::Respond(protocol::encode_bare_error(
+            header.correlation_id,
+            ResponseError::UnsupportedVersion.code(),
+        ))),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util;

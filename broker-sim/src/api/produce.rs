@@ -1,0 +1,301 @@
+//! Produce (key 0), versions 3–11.
+//!
+//! Appends each partition's record batch to its log as received: the batch must be exactly
+//! one magic-2 batch whose length, CRC-32C and record count check out (uncompressed batches
+//! also have their records' framing walked); compressed batches are stored compressed. The
+//! broker stamps the base offset and partition leader epoch and nothing else.
+//! - Per-partition errors, the rest of the request proceeds: UNKNOWN_TOPIC_OR_PARTITION (topics
+//!   are never auto-created by Produce, as in Kafka), CORRUPT_MESSAGE (bad length, magic, CRC,
+//!   counts or record framing), INVALID_RECORD (not exactly one batch; transactional or control
+//!   batches, since transactions are not supported), MESSAGE_TOO_LARGE (> `message.max.bytes`).
+//! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With one replica, -1 and 1 mean the
+//!   same. With acks=0 no response is written at all.
+//! - v3: transactional id (ignored unless batches are transactional). v5+: log start offset.
+//!   v8+: per-partition error message (record_errors stay empty). v9+: flexible. v10–11: no
+//!   schema change this broker uses (the current-leader tagged fields are only for
+//!   NOT_LEADER_OR_FOLLOWER, which a single node never returns).
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+
+use super::{RequestContext, sb};
+use crate::log;
+use crate::state::{AppendError, BrokerState};
+
+pub(crate) const VERSIONS: (i16, i16) = (3, 11);
+
+fn partition_error(
+    index: i32,
+    e: ResponseError,
+    message: String,
+    v: i16,
+) -> PartitionProduceResponse {
+    let r = PartitionProduceResponse::default()
+        .with_index(index)
+        .with_error_code(e.code())
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1);
+    if v >= 8 {
+        r.with_error_message(Some(sb(message)))
+    } else {
+        r
+    }
+}
+
+/// Transactions are not supported; Kafka also refuses control batches from clients.
+fn reject_transactional(records: &[u8]) -> Option<String> {
+    let header = log::batch::parse_header(records).ok()?;
+    if header.is_control() {
+        Some("control batches may not be produced by clients".into())
+    } else if header.is_transactional() {
+        Some("transactional batches are not supported by the kt broker".into())
+    } else {
+        None
+    }
+}
+
+pub(crate) fn handle(
+    state: &BrokerState,
+    ctx: &RequestContext,
+    req: ProduceRequest,
+) -> Option<ProduceResponse> {
+    let v = ctx.api_version;
+    let acks_valid = matches!(req.acks, -1..=1);
+    let responses = req
+        .topic_data
+        .into_iter()
+        .map(|t| {
+            let topic = state.topic(t.name.0.as_str());
+            let partitions = t
+                .partition_data
+                .into_iter()
+                .map(|p| {
+                    if !acks_valid {
+                        return partition_error(p.index, ResponseError::InvalidRequiredAcks, "acks must be -1, 0 or 1".into(), v);
+                    }
+                    let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.index)) else {
+                        return partition_error(
+                            p.index,
+                            ResponseError::UnknownTopicOrPartition,
+                            "This server does not host this topic-partition.".into(),
+                            v,
+                        );
+                    };
+                    let records = p.records.unwrap_or_default();
+                    if let Some(why) = reject_transactional(&records) {
+                        return partition_error(p.index, ResponseError::InvalidRecord, why, v);
+                    }
+                    match partition.append(&records, state.max_message_bytes) {
+                        Ok(out) => PartitionProduceResponse::default()
+                            .with_index(p.index)
+                            .with_base_offset(out.base_offset)
+                            .with_log_append_time_ms(-1)
+                            .with_log_start_offset(out.log_start_offset),
+                        Err(e) => {
+                            tracing::debug!(client = %ctx.client_host, topic = %t.name.0.as_str(), partition = p.index, "produce rejected: {e}");
+                            let code = match e {
+                                AppendError::Corrupt(_) => ResponseError::CorruptMessage,
+                                AppendError::BatchCount(_) => ResponseError::InvalidRecord,
+                                AppendError::TooLarge { .. } => ResponseError::MessageTooLarge,
+                            };
+                            partition_error(p.index, code, e.to_string(), v)
+                        }
+                    }
+                })
+                .collect();
+            TopicProduceResponse::default().with_name(t.name).with_partition_responses(partitions)
+        })
+        .collect();
+    if req.acks == 0 {
+        return None;
+    }
+    Some(ProduceResponse::default().with_responses(responses))
+}
+
+pub(crate) fn error_response(_e: ResponseError, _v: i16) -> ProduceResponse {
+    ProduceResponse::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::test_util::{ctx, encode_all_versions};
+    use crate::log::batch::tests::{build_batch, build_batch_with};
+    use bytes::Bytes;
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ApiKey, TopicName};
+
+    pub(crate) fn produce_req(
+        topic: &str,
+        parts: Vec<(i32, Vec<u8>)>,
+        acks: i16,
+    ) -> ProduceRequest {
+        ProduceRequest::default()
+            .with_acks(acks)
+            .with_topic_data(vec![
+                TopicProduceData::default()
+                    .with_name(TopicName(sb(topic)))
+                    .with_partition_data(
+                        parts
+                            .into_iter()
+                            .map(|(i, b)| {
+                                PartitionProduceData::default()
+                                    .with_index(i)
+                                    .with_records(Some(Bytes::from(b)))
+                            })
+                            .collect(),
+                    ),
+            ])
+    }
+
+    #[test]
+    fn offsets_advance_and_errors_are_per_partition() {
+        let s = BrokerState::for_tests();
+        let mut t = crate::state::NewTopic::with_defaults("t");
+        t.num_partitions = 2;
+        s.create_topic(&t, false).unwrap();
+        let batch = build_batch(&[(None, Some(b"a"), 1), (None, Some(b"b"), 2)]);
+        let mut corrupt = batch.clone();
+        let at = corrupt.len() - 1;
+        corrupt[at] ^= 1;
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 9),
+            produce_req(
+                "t",
+                vec![(0, batch.clone()), (1, corrupt), (7, batch.clone())],
+                1,
+            ),
+        )
+        .unwrap();
+        let p = &r.responses[0].partition_responses;
+        assert_eq!((p[0].error_code, p[0].base_offset), (0, 0));
+        assert_eq!(p[1].error_code, ResponseError::CorruptMessage.code());
+        assert!(
+            p[1].error_message
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("CRC")
+        );
+        assert_eq!(
+            p[2].error_code,
+            ResponseError::UnknownTopicOrPartition.code()
+        );
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 9),
+            produce_req("t", vec![(0, batch.clone())], -1),
+        )
+        .unwrap();
+        assert_eq!(r.responses[0].partition_responses[0].base_offset, 2);
+        assert_eq!(s.topic("t").unwrap().partitions[0].offsets(), (0, 4));
+        // the corrupt batch was not appended
+        assert_eq!(s.topic("t").unwrap().partitions[1].offsets(), (0, 0));
+    }
+
+    #[test]
+    fn unknown_topic_is_not_created_and_acks_zero_is_silent() {
+        let s = BrokerState::for_tests();
+        let batch = build_batch(&[(None, Some(b"a"), 1)]);
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 7),
+            produce_req("nope", vec![(0, batch.clone())], 1),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::UnknownTopicOrPartition.code()
+        );
+        assert!(s.topic("nope").is_none());
+        s.get_or_auto_create("t").unwrap();
+        assert!(
+            handle(
+                &s,
+                &ctx(ApiKey::Produce, 7),
+                produce_req("t", vec![(0, batch)], 0)
+            )
+            .is_none()
+        );
+        assert_eq!(s.topic("t").unwrap().partitions[0].offsets(), (0, 1));
+    }
+
+    #[test]
+    fn invalid_acks_two_batches_transactional_and_too_large() {
+        let s = BrokerState::for_tests();
+        s.get_or_auto_create("t").unwrap();
+        let batch = build_batch(&[(None, Some(b"a"), 1)]);
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 8),
+            produce_req("t", vec![(0, batch.clone())], 2),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::InvalidRequiredAcks.code()
+        );
+        let two = [batch.clone(), batch.clone()].concat();
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 8),
+            produce_req("t", vec![(0, two)], 1),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::InvalidRecord.code()
+        );
+        let tx = build_batch_with(&[(None, Some(b"a"), 1)], 0x10);
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 8),
+            produce_req("t", vec![(0, tx)], 1),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::InvalidRecord.code()
+        );
+        let big = vec![0u8; 2_000_000];
+        let big = build_batch(&[(None, Some(&big), 1)]);
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 8),
+            produce_req("t", vec![(0, big)], 1),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::MessageTooLarge.code()
+        );
+        let r = handle(
+            &s,
+            &ctx(ApiKey::Produce, 8),
+            produce_req("t", vec![(0, vec![])], 1),
+        )
+        .unwrap();
+        assert_eq!(
+            r.responses[0].partition_responses[0].error_code,
+            ResponseError::InvalidRecord.code()
+        );
+    }
+
+    #[test]
+    fn encodes_at_every_version() {
+        let batch = build_batch(&[(None, Some(b"a"), 1)]);
+        encode_all_versions(ApiKey::Produce, |v| {
+            let s = BrokerState::for_tests();
+            s.get_or_auto_create("t").unwrap();
+            handle(
+                &s,
+                &ctx(ApiKey::Produce, v),
+                produce_req("t", vec![(0, batch.clone()), (1, batch.clone())], 1),
+            )
+            .unwrap()
+        });
+    }
+}

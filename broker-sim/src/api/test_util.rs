@@ -1,0 +1,32 @@
+//! Helpers for handler unit tests.
+
+use bytes::BytesMut;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::protocol::{Decodable, Encodable};
+
+use super::{RequestContext, served_versions};
+
+pub(crate) fn ctx(api_key: ApiKey, api_version: i16) -> RequestContext {
+    RequestContext {
+        api_key,
+        api_version,
+        correlation_id: 1,
+        client_id: "test-client".into(),
+        client_host: "127.0.0.1".into(),
+    }
+}
+
+/// Builds a response with `f` for every served version of `key`, encodes it, and decodes it
+/// back: a field set that a version cannot carry fails here instead of on the wire.
+pub(crate) fn encode_all_versions<R: Encodable + Decodable>(key: ApiKey, f: impl Fn(i16) -> R) {
+    let (min, max) = served_versions(key as i16).unwrap();
+    for v in min..=max {
+        let r = f(v);
+        let mut buf = BytesMut::new();
+        r.encode(&mut buf, v)
+            .unwrap_or_else(|e| panic!("{key:?} v{v}: {e}"));
+        let mut bytes = buf.freeze();
+        R::decode(&mut bytes, v).unwrap_or_else(|e| panic!("{key:?} v{v} decode: {e}"));
+        assert!(bytes.is_empty(), "{key:?} v{v}: trailing bytes");
+    }
+}

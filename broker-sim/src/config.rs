@@ -1,0 +1,135 @@
+//! Broker configuration, named after the Apache Kafka settings each field mirrors.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::error::BrokerError;
+
+/// `socket.request.max.bytes`: the largest request frame accepted (Kafka's default, 100 MiB).
+pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
+/// `message.max.bytes`: the largest record batch accepted (Kafka's default, 1 MiB + 12).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
+
+/// How one broker node listens and behaves.
+///
+/// Every field has a default matching a single-node Apache Kafka started with stock settings,
+/// except `listen` which is loopback only: this broker is a development and test tool.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// Address to bind. Port 0 picks a free port; read it back with `BrokerHandle::local_addr`.
+    pub listen: SocketAddr,
+    /// Host put in Metadata and FindCoordinator answers (default: the listen IP).
+    pub advertised_host: Option<String>,
+    /// `node.id`.
+    pub node_id: i32,
+    /// `num.partitions`: partitions of auto-created topics and of CreateTopics with -1.
+    pub default_partitions: i32,
+    /// `auto.create.topics.enable`: create unknown topics named in Metadata requests that allow it.
+    pub auto_create_topics: bool,
+    /// The cluster id reported in Metadata v2+.
+    pub cluster_id: String,
+    /// `broker.rack`, reported in Metadata v1+.
+    pub rack: Option<String>,
+    /// `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group waits
+    /// for more members. Kafka's default is 3 s; tests usually want zero.
+    pub group_initial_rebalance_delay: Duration,
+    /// `group.min.session.timeout.ms`.
+    pub group_min_session_timeout: Duration,
+    /// `group.max.session.timeout.ms`.
+    pub group_max_session_timeout: Duration,
+    /// `socket.request.max.bytes`: larger frames are refused before any allocation.
+    pub max_request_size: usize,
+    /// `message.max.bytes`: larger record batches get MESSAGE_TOO_LARGE.
+    pub max_message_bytes: usize,
+    /// Upper bound on partitions per topic. Kafka has none; an in-memory broker needs one so a
+    /// CreateTopics request cannot make it allocate millions of partitions.
+    pub max_partitions_per_topic: i32,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9092)),
+            advertised_host: None,
+            node_id: 0,
+            default_partitions: 1,
+            auto_create_topics: true,
+            cluster_id: "kt-broker-cluster".to_owned(),
+            rack: None,
+            group_initial_rebalance_delay: Duration::from_millis(3000),
+            group_min_session_timeout: Duration::from_millis(6000),
+            group_max_session_timeout: Duration::from_millis(1_800_000),
+            max_request_size: DEFAULT_MAX_REQUEST_SIZE,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_partitions_per_topic: 10_000,
+        }
+    }
+}
+
+impl BrokerConfig {
+    /// A config for tests: port 0 on loopback and no initial rebalance delay.
+    pub fn for_tests() -> Self {
+        BrokerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            group_initial_rebalance_delay: Duration::ZERO,
+            ..BrokerConfig::default()
+        }
+    }
+
+    /// Rejects values the broker cannot run with.
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        let fail = |msg: String| Err(BrokerError::Config(msg));
+        if self.node_id < 0 {
+            return fail(format!("node_id must be >= 0, got {}", self.node_id));
+        }
+        if self.max_partitions_per_topic < 1 {
+            return fail("max_partitions_per_topic must be >= 1".to_owned());
+        }
+        if self.default_partitions < 1 || self.default_partitions > self.max_partitions_per_topic {
+            return fail(format!(
+                "default_partitions must be in 1..={}, got {}",
+                self.max_partitions_per_topic, self.default_partitions
+            ));
+        }
+        if self.max_request_size < 64 || self.max_request_size > i32::MAX as usize {
+            return fail(format!(
+                "max_request_size must be in 64..=2^31-1, got {}",
+                self.max_request_size
+            ));
+        }
+        if self.max_message_bytes < 61 {
+            return fail("max_message_bytes must hold at least a batch header (61)".to_owned());
+        }
+        if self.group_min_session_timeout > self.group_max_session_timeout {
+            return fail("group_min_session_timeout exceeds group_max_session_timeout".to_owned());
+        }
+        if self.cluster_id.is_empty() {
+            return fail("cluster_id must not be empty".to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_kafka() {
+        let c = BrokerConfig::default();
+        c.validate().unwrap();
+        assert_eq!(c.listen.port(), 9092);
+        assert_eq!(c.group_initial_rebalance_delay, Duration::from_secs(3));
+        assert_eq!(c.max_request_size, 104_857_600);
+        BrokerConfig::for_tests().validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_partition_count() {
+        let c = BrokerConfig {
+            default_partitions: 0,
+            ..BrokerConfig::default()
+        };
+        assert!(matches!(c.validate(), Err(BrokerError::Config(_))));
+    }
+}

@@ -1,0 +1,381 @@
+//! Coordinator tests over paused tokio time: joins, syncs, heartbeats, leaves, session expiry,
+//! rebalance timeout, the initial rebalance delay and offset commits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::*;
+
+const SESSION: Duration = Duration::from_secs(10);
+const REBALANCE: Duration = Duration::from_secs(30);
+
+fn coordinator(initial_delay: Duration) -> Arc<GroupCoordinator> {
+    Arc::new(GroupCoordinator::new(GroupConfig {
+        initial_rebalance_delay: initial_delay,
+        min_session_timeout: Duration::from_secs(1),
+        max_session_timeout: Duration::from_secs(300),
+    }))
+}
+
+/// Starts the timer task; dropping the returned sender stops it.
+fn timers(c: &Arc<GroupCoordinator>) -> watch::Sender<bool> {
+    let (tx, rx) = watch::channel(false);
+    let c = Arc::clone(c);
+    tokio::spawn(async move { c.run_timers(rx).await });
+    tx
+}
+
+fn jp(member: &str, protocols: &[&str]) -> JoinParams {
+    JoinParams {
+        group_id: "g".into(),
+        member_id: member.into(),
+        group_instance_id: None,
+        client_id: "client".into(),
+        client_host: "127.0.0.1".into(),
+        session_timeout: SESSION,
+        rebalance_timeout: REBALANCE,
+        protocol_type: "consumer".into(),
+        protocols: protocols
+            .iter()
+            .map(|p| (p.to_string(), Bytes::from(format!("meta-{p}"))))
+            .collect(),
+        require_known_member_id: false,
+    }
+}
+
+fn spawn_join(c: &Arc<GroupCoordinator>, p: JoinParams) -> JoinHandle<JoinResult> {
+    let c = Arc::clone(c);
+    tokio::spawn(async move { c.join(p).await })
+}
+
+fn spawn_sync(
+    c: &Arc<GroupCoordinator>,
+    member: &str,
+    generation: i32,
+    assignments: &[(&str, &str)],
+) -> JoinHandle<SyncResult> {
+    let c = Arc::clone(c);
+    let p = SyncParams {
+        group_id: "g".into(),
+        generation_id: generation,
+        member_id: member.into(),
+        protocol_type: None,
+        protocol_name: None,
+        assignments: assignments
+            .iter()
+            .map(|(m, a)| (m.to_string(), Bytes::from(a.to_string())))
+            .collect(),
+    };
+    tokio::spawn(async move { c.sync(p).await })
+}
+
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Joins one member into an empty group and syncs it: returns its member id.
+async fn stable_single(c: &Arc<GroupCoordinator>) -> String {
+    let r = spawn_join(c, jp("", &["range"])).await.unwrap();
+    assert_eq!(r.error, None);
+    assert_eq!(r.leader, r.member_id);
+    let s = spawn_sync(c, &r.member_id, r.generation_id, &[(&r.member_id, "A")])
+        .await
+        .unwrap();
+    assert_eq!(s.assignment, Bytes::from("A"));
+    r.member_id
+}
+
+#[tokio::test(start_paused = true)]
+async fn single_member_join_sync_heartbeat() {
+    let c = coordinator(Duration::ZERO);
+    let a = stable_single(&c).await;
+    let g = c.describe("g").unwrap();
+    assert_eq!((g.state, g.generation_id), (GroupState::Stable, 1));
+    assert_eq!(g.protocol_name.as_deref(), Some("range"));
+    assert_eq!(c.heartbeat("g", &a, 1), None);
+    assert_eq!(
+        c.heartbeat("g", &a, 0),
+        Some(ResponseError::IllegalGeneration)
+    );
+    assert_eq!(
+        c.heartbeat("g", "nobody", 1),
+        Some(ResponseError::UnknownMemberId)
+    );
+    assert_eq!(
+        c.heartbeat("other", &a, 1),
+        Some(ResponseError::UnknownMemberId)
+    );
+    // A rejoin with unchanged metadata by a follower would return the generation; the leader
+    // rejoining triggers a rebalance, which completes at once with one member.
+    let r = spawn_join(&c, jp(&a, &["range"])).await.unwrap();
+    assert_eq!(r.generation_id, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn member_id_required_for_v4() {
+    let c = coordinator(Duration::ZERO);
+    let mut p = jp("", &["range"]);
+    p.require_known_member_id = true;
+    let r = spawn_join(&c, p.clone()).await.unwrap();
+    assert_eq!(r.error, Some(ResponseError::MemberIdRequired));
+    assert!(r.member_id.starts_with("client-"));
+    p.member_id = r.member_id.clone();
+    let r2 = spawn_join(&c, p).await.unwrap();
+    assert_eq!(
+        (r2.error, r2.member_id, r2.generation_id),
+        (None, r.member_id, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn second_member_triggers_rebalance_and_leader_is_kept() {
+    let c = coordinator(Duration::ZERO);
+    let a = stable_single(&c).await;
+    let b_join = spawn_join(&c, jp("", &["roundrobin", "range"]));
+    settle().await;
+    assert!(!b_join.is_finished());
+    assert_eq!(
+        c.heartbeat("g", &a, 1),
+        Some(ResponseError::RebalanceInProgress)
+    );
+    let a_join = spawn_join(&c, jp(&a, &["range", "roundrobin"]));
+    let (ra, rb) = (a_join.await.unwrap(), b_join.await.unwrap());
+    assert_eq!((ra.generation_id, rb.generation_id), (2, 2));
+    assert_eq!(ra.leader, a);
+    assert_eq!(rb.leader, a);
+    // leader's order wins among protocols both support
+    assert_eq!(ra.protocol_name.as_deref(), Some("range"));
+    assert_eq!(ra.members.len(), 2);
+    assert!(rb.members.is_empty());
+    assert_eq!(ra.members[1].metadata, Bytes::from("meta-range"));
+    // follower syncs first and waits for the leader
+    let b = rb.member_id.clone();
+    let b_sync = spawn_sync(&c, &b, 2, &[]);
+    settle().await;
+    assert!(!b_sync.is_finished());
+    assert_eq!(
+        c.heartbeat("g", &b, 2),
+        None,
+        "heartbeats succeed while awaiting sync"
+    );
+    let a_sync = spawn_sync(&c, &a, 2, &[(&a, "pa"), (&b, "pb")]);
+    assert_eq!(a_sync.await.unwrap().assignment, Bytes::from("pa"));
+    assert_eq!(b_sync.await.unwrap().assignment, Bytes::from("pb"));
+    let g = c.describe("g").unwrap();
+    assert_eq!(
+        g.members
+            .iter()
+            .map(|m| m.assignment.clone())
+            .collect::<Vec<_>>(),
+        vec![Bytes::from("pa"), Bytes::from("pb")]
+    );
+    // stale generation
+    assert_eq!(
+        spawn_sync(&c, &b, 1, &[]).await.unwrap().error,
+        Some(ResponseError::IllegalGeneration)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn inconsistent_protocols_are_refused() {
+    let c = coordinator(Duration::ZERO);
+    stable_single(&c).await;
+    let r = spawn_join(&c, jp("", &["sticky"])).await.unwrap();
+    assert_eq!(r.error, Some(ResponseError::InconsistentGroupProtocol));
+    let mut p = jp("", &["range"]);
+    p.protocol_type = "connect".into();
+    assert_eq!(
+        spawn_join(&c, p).await.unwrap().error,
+        Some(ResponseError::InconsistentGroupProtocol)
+    );
+    assert_eq!(
+        spawn_join(&c, jp("ghost", &["range"])).await.unwrap().error,
+        Some(ResponseError::UnknownMemberId)
+    );
+    let mut p = jp("", &["range"]);
+    p.session_timeout = Duration::from_millis(10);
+    assert_eq!(
+        spawn_join(&c, p).await.unwrap().error,
+        Some(ResponseError::InvalidSessionTimeout)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_member_expires_after_session_timeout() {
+    let c = coordinator(Duration::ZERO);
+    let _timers = timers(&c);
+    let a = stable_single(&c).await;
+    let b_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    let a_join = spawn_join(&c, jp(&a, &["range"]));
+    let b = b_join.await.unwrap().member_id;
+    a_join.await.unwrap();
+    spawn_sync(&c, &b, 2, &[]);
+    spawn_sync(&c, &a, 2, &[]).await.unwrap();
+    // a heartbeats every 3 s, b never again
+    let start = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let e = c.heartbeat("g", &a, 2);
+        if e == Some(ResponseError::RebalanceInProgress) {
+            break;
+        }
+        assert_eq!(e, None);
+        assert!(start.elapsed() < SESSION * 2, "b was never expired");
+    }
+    assert!(start.elapsed() >= SESSION);
+    assert!(
+        !c.describe("g")
+            .unwrap()
+            .members
+            .iter()
+            .any(|m| m.member_id == b)
+    );
+    let r = spawn_join(&c, jp(&a, &["range"])).await.unwrap();
+    assert_eq!((r.generation_id, r.members.len()), (3, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn members_that_do_not_rejoin_are_dropped_at_rebalance_timeout() {
+    let c = coordinator(Duration::ZERO);
+    let _timers = timers(&c);
+    let a = stable_single(&c).await;
+    let b_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    spawn_join(&c, jp(&a, &["range"])).await.unwrap();
+    let b = b_join.await.unwrap().member_id;
+    spawn_sync(&c, &b, 2, &[]);
+    spawn_sync(&c, &a, 2, &[]).await.unwrap();
+    // c joins; a rejoins; b keeps heartbeating but never rejoins
+    let start = tokio::time::Instant::now();
+    let c_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    let a_join = spawn_join(&c, jp(&a, &["range"]));
+    let hb = {
+        let c = Arc::clone(&c);
+        let b = b.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                if c.heartbeat("g", &b, 2) == Some(ResponseError::UnknownMemberId) {
+                    return;
+                }
+            }
+        })
+    };
+    let (ra, rc) = (a_join.await.unwrap(), c_join.await.unwrap());
+    assert!(
+        start.elapsed() >= REBALANCE,
+        "completed after {:?}",
+        start.elapsed()
+    );
+    assert_eq!((ra.generation_id, rc.generation_id), (3, 3));
+    assert_eq!(ra.members.len(), 2);
+    hb.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn initial_delay_collects_members_into_one_generation() {
+    let c = coordinator(Duration::from_secs(3));
+    let _timers = timers(&c);
+    let start = tokio::time::Instant::now();
+    let a = spawn_join(&c, jp("", &["range"]));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let b = spawn_join(&c, jp("", &["range"]));
+    let (ra, rb) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!((ra.generation_id, rb.generation_id), (1, 1));
+    // the second member pushed the delay to 1 s + 3 s
+    assert_eq!(start.elapsed(), Duration::from_secs(4));
+    assert_eq!(ra.members.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn leave_triggers_rebalance_and_empty_group() {
+    let c = coordinator(Duration::ZERO);
+    let a = stable_single(&c).await;
+    assert_eq!(
+        c.leave("g", &[(a.clone(), None), ("nobody".into(), None)])
+            .unwrap(),
+        vec![None, Some(ResponseError::UnknownMemberId)]
+    );
+    let g = c.describe("g").unwrap();
+    assert_eq!((g.state, g.generation_id), (GroupState::Empty, 2));
+    assert_eq!(
+        c.leave("missing", &[(a, None)]),
+        Err(ResponseError::UnknownMemberId)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn leaving_while_join_pending_answers_the_join() {
+    let c = coordinator(Duration::ZERO);
+    let a = stable_single(&c).await;
+    let b_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    // b's id is not known to the test; a leaves instead and b's join then completes alone
+    c.leave("g", &[(a, None)]).unwrap();
+    let rb = b_join.await.unwrap();
+    assert_eq!((rb.error, rb.generation_id, rb.members.len()), (None, 2, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn offset_commit_rules() {
+    let c = coordinator(Duration::ZERO);
+    let entry = |p: i32, o: i64| OffsetCommitEntry {
+        topic: "t".into(),
+        partition: p,
+        offset: o,
+        leader_epoch: -1,
+        metadata: Some("m".into()),
+    };
+    // simple commit into a group that does not exist yet
+    assert_eq!(c.commit("g", "", -1, vec![entry(0, 5)]), vec![None]);
+    // a member commit to an unknown group with a generation
+    assert_eq!(
+        c.commit("h", "x", 3, vec![entry(0, 5)]),
+        vec![Some(ResponseError::IllegalGeneration)]
+    );
+    let a = stable_single(&c).await;
+    assert_eq!(
+        c.commit("g", "", -1, vec![entry(0, 6)]),
+        vec![Some(ResponseError::UnknownMemberId)]
+    );
+    assert_eq!(
+        c.commit("g", &a, 0, vec![entry(0, 6)]),
+        vec![Some(ResponseError::IllegalGeneration)]
+    );
+    let big = OffsetCommitEntry {
+        metadata: Some("x".repeat(5000)),
+        ..entry(1, 1)
+    };
+    assert_eq!(
+        c.commit("g", &a, 1, vec![entry(0, 7), big]),
+        vec![None, Some(ResponseError::OffsetMetadataTooLarge)]
+    );
+    let got = c.fetch_offsets("g", Some(&[("t".into(), vec![0, 1])]));
+    assert_eq!(
+        got[0].1[0],
+        (
+            0,
+            Some(CommittedOffset {
+                offset: 7,
+                leader_epoch: -1,
+                metadata: "m".into()
+            })
+        )
+    );
+    assert_eq!(got[0].1[1], (1, None));
+    let all = c.fetch_offsets("g", None);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].1.len(), 1);
+    assert!(c.fetch_offsets("nope", None).is_empty());
+    c.remove_topic("t");
+    assert!(c.fetch_offsets("g", None).is_empty());
+}

@@ -1,0 +1,270 @@
+//! The in-memory partition log: a vector of stamped batches and an index entry per batch.
+
+use bytes::{Bytes, BytesMut};
+
+use super::batch::{self, BatchHeader, HEADER_LEN};
+use super::records::RecordIter;
+use super::{OffsetOutOfRange, PartitionLog, TimestampOffset};
+
+/// Index entry for one stored batch.
+#[derive(Debug, Clone, Copy)]
+struct IndexEntry {
+    base_offset: i64,
+    last_offset_delta: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    compressed: bool,
+}
+
+impl IndexEntry {
+    fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+}
+
+/// Batches kept in memory, in offset order.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryLog {
+    index: Vec<IndexEntry>,
+    batches: Vec<Bytes>,
+    log_start_offset: i64,
+    log_end_offset: i64,
+    size: u64,
+}
+
+impl MemoryLog {
+    pub(crate) fn new() -> Self {
+        MemoryLog::default()
+    }
+
+    /// Finds the record matching `pick` in an uncompressed batch; compressed batches cannot be
+    /// looked into without decompressing, so their base (or last) offset stands in.
+    fn record_in(
+        &self,
+        i: usize,
+        pick: impl Fn(i64) -> bool,
+        want_last_max: bool,
+    ) -> TimestampOffset {
+        let e = self.index[i];
+        if !e.compressed {
+            let mut found: Option<TimestampOffset> = None;
+            for meta in RecordIter::new(&self.batches[i][HEADER_LEN..]).flatten() {
+                let ts = e.base_timestamp + meta.timestamp_delta;
+                let offset = e.base_offset + i64::from(meta.offset_delta);
+                if want_last_max {
+                    // the first record carrying the maximum timestamp
+                    if found.is_none_or(|f| ts > f.timestamp) {
+                        found = Some(TimestampOffset {
+                            offset,
+                            timestamp: ts,
+                        });
+                    }
+                } else if pick(ts) {
+                    return TimestampOffset {
+                        offset,
+                        timestamp: ts,
+                    };
+                }
+            }
+            if let Some(f) = found {
+                return f;
+            }
+        }
+        if want_last_max {
+            TimestampOffset {
+                offset: e.last_offset(),
+                timestamp: e.max_timestamp,
+            }
+        } else {
+            TimestampOffset {
+                offset: e.base_offset,
+                timestamp: e.max_timestamp,
+            }
+        }
+    }
+}
+
+impl PartitionLog for MemoryLog {
+    fn log_start_offset(&self) -> i64 {
+        self.log_start_offset
+    }
+
+    fn log_end_offset(&self) -> i64 {
+        self.log_end_offset
+    }
+
+    fn append(&mut self, raw: &[u8], header: &BatchHeader, leader_epoch: i32) -> i64 {
+        let base_offset = self.log_end_offset;
+        let stored = batch::stamp(raw, base_offset, leader_epoch);
+        self.index.push(IndexEntry {
+            base_offset,
+            last_offset_delta: header.last_offset_delta,
+            base_timestamp: header.base_timestamp,
+            max_timestamp: header.max_timestamp,
+            compressed: header.compression() != 0,
+        });
+        self.size += stored.len() as u64;
+        self.batches.push(stored);
+        self.log_end_offset = base_offset + i64::from(header.last_offset_delta) + 1;
+        base_offset
+    }
+
+    fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        min_one_batch: bool,
+    ) -> Result<Bytes, OffsetOutOfRange> {
+        if offset < self.log_start_offset || offset > self.log_end_offset {
+            return Err(OffsetOutOfRange {
+                offset,
+                log_start_offset: self.log_start_offset,
+                log_end_offset: self.log_end_offset,
+            });
+        }
+        let first = self.index.partition_point(|e| e.last_offset() < offset);
+        let mut end = first;
+        let mut total = 0usize;
+        while end < self.batches.len() {
+            let len = self.batches[end].len();
+            let fits = total + len <= max_bytes;
+            if !(fits || (min_one_batch && end == first)) {
+                break;
+            }
+            total += len;
+            end += 1;
+        }
+        Ok(match end - first {
+            0 => Bytes::new(),
+            1 => self.batches[first].clone(),
+            _ => {
+                let mut out = BytesMut::with_capacity(total);
+                for b in &self.batches[first..end] {
+                    out.extend_from_slice(b);
+                }
+                out.freeze()
+            }
+        })
+    }
+
+    fn offset_for_timestamp(&self, timestamp: i64) -> Option<TimestampOffset> {
+        let i = self
+            .index
+            .iter()
+            .position(|e| e.max_timestamp >= timestamp)?;
+        Some(self.record_in(i, |ts| ts >= timestamp, false))
+    }
+
+    fn max_timestamp(&self) -> Option<TimestampOffset> {
+        let mut best: Option<usize> = None;
+        for (i, e) in self.index.iter().enumerate() {
+            if best.is_none_or(|b| e.max_timestamp > self.index[b].max_timestamp) {
+                best = Some(i);
+            }
+        }
+        best.map(|i| self.record_in(i, |_| false, true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::{self, tests::TestRecord, tests::build_batch, tests::build_batch_with};
+
+    fn append(log: &mut MemoryLog, recs: &[TestRecord<'_>]) -> i64 {
+        let b = build_batch(recs);
+        let h = batch::validate(&b).unwrap();
+        log.append(&b, &h, 0)
+    }
+
+    #[test]
+    fn offsets_are_dense_and_reads_return_whole_batches() {
+        let mut log = MemoryLog::new();
+        assert_eq!(
+            append(&mut log, &[(None, Some(b"a"), 1), (None, Some(b"b"), 2)]),
+            0
+        );
+        assert_eq!(append(&mut log, &[(None, Some(b"c"), 3)]), 2);
+        assert_eq!(log.log_end_offset(), 3);
+        // offset 1 is inside the first batch: the read starts at that batch
+        let all = log.read(1, usize::MAX, true).unwrap();
+        let first = batch::parse_header(&all).unwrap();
+        assert_eq!(first.base_offset, 0);
+        assert_eq!(all.len() as u64, log.size);
+        // limit smaller than the first batch: still one batch (KIP-74) ...
+        let one = log.read(0, 1, true).unwrap();
+        assert_eq!(one.len(), first.total_len());
+        // ... unless min_one_batch is off
+        assert!(log.read(0, 1, false).unwrap().is_empty());
+        assert!(log.read(3, 100, true).unwrap().is_empty());
+        assert!(log.read(4, 100, true).is_err());
+        assert!(log.read(-1, 100, true).is_err());
+        let second = log.read(2, 1000, true).unwrap();
+        assert_eq!(batch::parse_header(&second).unwrap().base_offset, 2);
+    }
+
+    #[test]
+    fn timestamp_lookup_is_per_record_for_uncompressed() {
+        let mut log = MemoryLog::new();
+        append(
+            &mut log,
+            &[
+                (None, Some(b"a"), 100),
+                (None, Some(b"b"), 200),
+                (None, Some(b"c"), 150),
+            ],
+        );
+        append(&mut log, &[(None, Some(b"d"), 300)]);
+        assert_eq!(
+            log.offset_for_timestamp(0),
+            Some(TimestampOffset {
+                offset: 0,
+                timestamp: 100
+            })
+        );
+        assert_eq!(
+            log.offset_for_timestamp(101),
+            Some(TimestampOffset {
+                offset: 1,
+                timestamp: 200
+            })
+        );
+        assert_eq!(
+            log.offset_for_timestamp(201),
+            Some(TimestampOffset {
+                offset: 3,
+                timestamp: 300
+            })
+        );
+        assert_eq!(log.offset_for_timestamp(301), None);
+        assert_eq!(
+            log.max_timestamp(),
+            Some(TimestampOffset {
+                offset: 3,
+                timestamp: 300
+            })
+        );
+    }
+
+    #[test]
+    fn compressed_batches_answer_at_batch_granularity() {
+        let mut log = MemoryLog::new();
+        let b = build_batch_with(&[(None, Some(b"a"), 100), (None, Some(b"b"), 200)], 1);
+        let h = batch::validate(&b).unwrap();
+        log.append(&b, &h, 0);
+        assert_eq!(
+            log.offset_for_timestamp(150),
+            Some(TimestampOffset {
+                offset: 0,
+                timestamp: 200
+            })
+        );
+        assert_eq!(
+            log.max_timestamp(),
+            Some(TimestampOffset {
+                offset: 1,
+                timestamp: 200
+            })
+        );
+    }
+}

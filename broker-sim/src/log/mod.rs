@@ -1,0 +1,63 @@
+//! Partition logs: record batches stored as received, with a small index beside them.
+//!
+//! - [`batch`]: v2 batch header parsing, validation (magic, length, CRC-32C, counts) and
+//!   stamping of the broker-assigned base offset and leader epoch.
+//! - [`records`]: walking uncompressed records (validation, timestamp lookup).
+//! - [`memory`]: the in-memory [`PartitionLog`].
+//!
+//! Storage sits behind the [`PartitionLog`] trait so a disk-backed log (segment files under
+//! `--data-dir`) can replace the in-memory one without touching the API handlers.
+
+pub(crate) mod batch;
+pub(crate) mod memory;
+pub(crate) mod records;
+
+use std::fmt::Debug;
+
+use bytes::Bytes;
+
+pub(crate) use batch::{BatchError, BatchHeader};
+pub(crate) use memory::MemoryLog;
+
+/// Offsets are outside `[log_start_offset, log_end_offset]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]")]
+pub(crate) struct OffsetOutOfRange {
+    pub(crate) offset: i64,
+    pub(crate) log_start_offset: i64,
+    pub(crate) log_end_offset: i64,
+}
+
+/// An offset found by timestamp (ListOffsets), with the timestamp of that record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimestampOffset {
+    pub(crate) offset: i64,
+    pub(crate) timestamp: i64,
+}
+
+/// The storage of one partition replica.
+///
+/// Invariants every implementation keeps: offsets are dense and increasing; each stored batch
+/// is byte-for-byte what the producer sent except baseOffset and partitionLeaderEpoch; reads
+/// return whole batches.
+pub(crate) trait PartitionLog: Debug + Send {
+    /// First offset still stored.
+    fn log_start_offset(&self) -> i64;
+    /// Offset the next appended record gets (also the high watermark: one replica).
+    fn log_end_offset(&self) -> i64;
+    /// Appends a batch that passed [`batch::validate`]; returns the base offset assigned.
+    fn append(&mut self, batch: &[u8], header: &BatchHeader, leader_epoch: i32) -> i64;
+    /// Whole batches starting with the one holding `offset`, at most `max_bytes` in total
+    /// unless `min_one_batch` (KIP-74: a batch larger than the limit is still returned alone so
+    /// a consumer can make progress). `offset == log_end_offset` yields no bytes.
+    fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        min_one_batch: bool,
+    ) -> Result<Bytes, OffsetOutOfRange>;
+    /// The first record whose timestamp is >= `timestamp`.
+    fn offset_for_timestamp(&self, timestamp: i64) -> Option<TimestampOffset>;
+    /// The record with the largest timestamp (ListOffsets -3, KIP-734).
+    fn max_timestamp(&self) -> Option<TimestampOffset>;
+}

@@ -1,0 +1,191 @@
+//! Walking the records of an *uncompressed* v2 batch: enough to validate their framing and to
+//! find a record by timestamp, without building any record objects.
+//!
+//! ```text
+//! Record => length:varint attributes:int8 timestampDelta:varlong offsetDelta:varint
+//!           keyLength:varint key valueLength:varint value
+//!           headersCount:varint [headerKeyLength:varint key headerValueLength:varint value]
+//! ```
+
+use crate::protocol::varint::{read_varint, read_varlong};
+
+/// A framing problem inside the records section.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RecordError {
+    #[error("record {index} is truncated or has a malformed length")]
+    Truncated { index: i32 },
+    #[error("record {index} declares {declared} bytes but its fields take {used}")]
+    LengthMismatch {
+        index: i32,
+        declared: i32,
+        used: usize,
+    },
+    #[error("record {index} has offsetDelta {offset_delta}, expected {index}")]
+    OffsetDelta { index: i32, offset_delta: i32 },
+    #[error("batch says {expected} records but {found} bytes remain after them")]
+    Trailing { expected: i32, found: usize },
+}
+
+/// What a record walk exposes: offset and timestamp deltas relative to the batch header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordMeta {
+    pub(crate) offset_delta: i32,
+    pub(crate) timestamp_delta: i64,
+}
+
+/// Iterates the records in `buf` (the bytes after the 61-byte batch header).
+#[derive(Debug)]
+pub(crate) struct RecordIter<'a> {
+    buf: &'a [u8],
+    index: i32,
+}
+
+impl<'a> RecordIter<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        RecordIter { buf, index: 0 }
+    }
+
+    fn next_record(&mut self) -> Result<RecordMeta, RecordError> {
+        let index = self.index;
+        let trunc = RecordError::Truncated { index };
+        let (declared, used) = read_varint(self.buf).ok_or(trunc.clone())?;
+        if declared < 0 || declared as usize > self.buf.len() - used {
+            return Err(trunc);
+        }
+        let body = &self.buf[used..used + declared as usize];
+        let mut pos = 1usize; // attributes
+        if body.is_empty() {
+            return Err(trunc);
+        }
+        let varlong = |pos: &mut usize| -> Result<i64, RecordError> {
+            let (v, n) = read_varlong(body.get(*pos..).unwrap_or(&[])).ok_or(trunc.clone())?;
+            *pos += n;
+            Ok(v)
+        };
+        let timestamp_delta = varlong(&mut pos)?;
+        let offset_delta = varlong(&mut pos)?;
+        // key, value: length -1 (null) or >= 0 then bytes
+        for _ in 0..2 {
+            let len = varlong(&mut pos)?;
+            skip_bytes(body, &mut pos, len, true, index)?;
+        }
+        let headers = varlong(&mut pos)?;
+        if headers < 0 || headers as u64 > (body.len() - pos) as u64 {
+            return Err(RecordError::Truncated { index });
+        }
+        for _ in 0..headers {
+            let klen = varlong(&mut pos)?;
+            skip_bytes(body, &mut pos, klen, false, index)?;
+            let vlen = varlong(&mut pos)?;
+            skip_bytes(body, &mut pos, vlen, true, index)?;
+        }
+        if pos != body.len() {
+            return Err(RecordError::LengthMismatch {
+                index,
+                declared,
+                used: pos,
+            });
+        }
+        let offset_delta = i32::try_from(offset_delta).map_err(|_| RecordError::OffsetDelta {
+            index,
+            offset_delta: -1,
+        })?;
+        self.buf = &self.buf[used + declared as usize..];
+        self.index += 1;
+        Ok(RecordMeta {
+            offset_delta,
+            timestamp_delta,
+        })
+    }
+}
+
+fn skip_bytes(
+    body: &[u8],
+    pos: &mut usize,
+    len: i64,
+    nullable: bool,
+    index: i32,
+) -> Result<(), RecordError> {
+    if len == -1 && nullable {
+        return Ok(());
+    }
+    if len < 0 || len as u64 > (body.len() - *pos) as u64 {
+        return Err(RecordError::Truncated { index });
+    }
+    *pos += len as usize;
+    Ok(())
+}
+
+impl Iterator for RecordIter<'_> {
+    type Item = Result<RecordMeta, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        let item = self.next_record();
+        if item.is_err() {
+            self.buf = &[];
+        }
+        Some(item)
+    }
+}
+
+/// Checks that `buf` holds exactly `count` well-framed records with offset deltas 0..count.
+pub(crate) fn validate(buf: &[u8], count: i32) -> Result<(), RecordError> {
+    let mut iter = RecordIter::new(buf);
+    for index in 0..count {
+        let meta = iter.next().ok_or(RecordError::Truncated { index })??;
+        if meta.offset_delta != index {
+            return Err(RecordError::OffsetDelta {
+                index,
+                offset_delta: meta.offset_delta,
+            });
+        }
+    }
+    match iter.buf.len() {
+        0 => Ok(()),
+        found => Err(RecordError::Trailing {
+            expected: count,
+            found,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::batch::{HEADER_LEN, tests::build_batch};
+    use proptest::prelude::*;
+
+    #[test]
+    fn walks_records_of_built_batch() {
+        let b = build_batch(&[
+            (Some(b"a"), Some(b"1"), 10),
+            (None, None, 15),
+            (None, Some(b"3"), 12),
+        ]);
+        let metas: Vec<_> = RecordIter::new(&b[HEADER_LEN..])
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(metas.len(), 3);
+        assert_eq!(
+            metas[1],
+            RecordMeta {
+                offset_delta: 1,
+                timestamp_delta: 5
+            }
+        );
+        validate(&b[HEADER_LEN..], 3).unwrap();
+        assert!(validate(&b[HEADER_LEN..], 2).is_err());
+        assert!(validate(&b[HEADER_LEN..], 4).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn garbage_never_panics(buf in proptest::collection::vec(any::<u8>(), 0..80), count in 0i32..5) {
+            let _ = validate(&buf, count);
+            for _ in RecordIter::new(&buf) {}
+        }
+    }
+}

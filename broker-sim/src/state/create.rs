@@ -1,0 +1,272 @@
+//! CreateTopics rules: partition counts, replication factor, manual assignments and topic
+//! configs, checked the way Apache Kafka checks them for a one-node cluster.
+
+use kafka_protocol::ResponseError;
+
+use super::{BrokerState, KafkaError};
+
+/// Topic-level config names Kafka accepts (`TopicConfig` / `LogConfig`).
+const TOPIC_CONFIGS: &[&str] = &[
+    "cleanup.policy",
+    "compression.type",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.zstd.level",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.log.copy.disable",
+    "remote.log.delete.on.disable",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+];
+
+/// A topic to create, as a CreateTopics request or auto-creation describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewTopic {
+    pub(crate) name: String,
+    /// -1: the broker default.
+    pub(crate) num_partitions: i32,
+    /// -1: the broker default (1).
+    pub(crate) replication_factor: i16,
+    /// Manual assignment: (partition index, broker ids).
+    pub(crate) assignments: Vec<(i32, Vec<i32>)>,
+    pub(crate) configs: Vec<(String, Option<String>)>,
+}
+
+impl NewTopic {
+    pub(crate) fn with_defaults(name: &str) -> Self {
+        NewTopic {
+            name: name.to_owned(),
+            num_partitions: -1,
+            replication_factor: -1,
+            assignments: Vec::new(),
+            configs: Vec::new(),
+        }
+    }
+}
+
+/// What creating a [`NewTopic`] results in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicPlan {
+    pub(crate) num_partitions: i32,
+    pub(crate) replication_factor: i16,
+    pub(crate) configs: Vec<(String, String)>,
+}
+
+/// Checks counts, assignments and configs; the name was checked by the topic table.
+pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, KafkaError> {
+    let max = state.max_partitions_per_topic;
+    let num_partitions = if new.assignments.is_empty() {
+        if new.replication_factor != -1 && new.replication_factor != 1 {
+            return Err(KafkaError::new(
+                ResponseError::InvalidReplicationFactor,
+                format!(
+                    "Unable to replicate the partition {} time(s): The target replication factor of {} cannot be reached because only 1 broker(s) are registered.",
+                    new.replication_factor, new.replication_factor
+                ),
+            ));
+        }
+        match new.num_partitions {
+            -1 => state.default_partitions,
+            n if n >= 1 && n <= max => n,
+            n if n > max => {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidPartitions,
+                    format!("Number of partitions {n} exceeds this broker's limit of {max}."),
+                ));
+            }
+            _ => {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidPartitions,
+                    "Number of partitions must be larger than 0.",
+                ));
+            }
+        }
+    } else {
+        if new.num_partitions != -1 || new.replication_factor != -1 {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+            ));
+        }
+        let n = new.assignments.len();
+        if n > max as usize {
+            return Err(KafkaError::new(
+                ResponseError::InvalidPartitions,
+                format!("{n} partitions exceed the limit of {max}."),
+            ));
+        }
+        let mut seen = vec![false; n];
+        for (index, brokers) in &new.assignments {
+            let slot = usize::try_from(*index).ok().filter(|i| *i < n);
+            let Some(slot) = slot.filter(|i| !seen[*i]) else {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidReplicaAssignment,
+                    "Partitions should be a consecutive 0-based integer sequence.",
+                ));
+            };
+            seen[slot] = true;
+            if brokers.as_slice() != [state.node.node_id] {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidReplicaAssignment,
+                    format!(
+                        "Replica assignment {brokers:?} must name exactly this broker ({}).",
+                        state.node.node_id
+                    ),
+                ));
+            }
+        }
+        n as i32
+    };
+    let mut configs = Vec::with_capacity(new.configs.len());
+    for (name, value) in &new.configs {
+        if !TOPIC_CONFIGS.contains(&name.as_str()) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidConfig,
+                format!("Unknown topic config name: {name}"),
+            ));
+        }
+        let Some(value) = value else {
+            return Err(KafkaError::new(
+                ResponseError::InvalidConfig,
+                format!("Null value not supported for topic configs: {name}"),
+            ));
+        };
+        configs.push((name.clone(), value.clone()));
+    }
+    Ok(TopicPlan {
+        num_partitions,
+        replication_factor: 1,
+        configs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(name: &str, partitions: i32, rf: i16) -> NewTopic {
+        NewTopic {
+            num_partitions: partitions,
+            replication_factor: rf,
+            ..NewTopic::with_defaults(name)
+        }
+    }
+
+    #[test]
+    fn create_and_validate_rules() {
+        let s = BrokerState::for_tests();
+        let (plan, topic) = s.create_topic(&new("t", 3, 1), false).unwrap();
+        assert_eq!(plan.num_partitions, 3);
+        assert_eq!(topic.unwrap().partitions.len(), 3);
+        assert_eq!(
+            s.create_topic(&new("t", 3, 1), false).unwrap_err().error,
+            ResponseError::TopicAlreadyExists
+        );
+        assert_eq!(
+            s.create_topic(&new("u", 1, 3), false).unwrap_err().error,
+            ResponseError::InvalidReplicationFactor
+        );
+        assert_eq!(
+            s.create_topic(&new("u", 0, 1), false).unwrap_err().error,
+            ResponseError::InvalidPartitions
+        );
+        assert_eq!(
+            s.create_topic(&new("u", -2, 1), false).unwrap_err().error,
+            ResponseError::InvalidPartitions
+        );
+        assert_eq!(
+            s.create_topic(&new("u", 1_000_000, 1), false)
+                .unwrap_err()
+                .error,
+            ResponseError::InvalidPartitions
+        );
+        assert_eq!(
+            s.create_topic(&new("bad name", 1, 1), false)
+                .unwrap_err()
+                .error,
+            ResponseError::InvalidTopicException
+        );
+        // -1 means the default; validate_only creates nothing
+        let (plan, topic) = s.create_topic(&new("v", -1, -1), true).unwrap();
+        assert_eq!(plan.num_partitions, 1);
+        assert!(topic.is_none() && s.topic("v").is_none());
+    }
+
+    #[test]
+    fn assignments_and_configs() {
+        let s = BrokerState::for_tests();
+        let mut t = new("a", -1, -1);
+        t.assignments = vec![(1, vec![0]), (0, vec![0])];
+        t.configs = vec![("retention.ms".into(), Some("1000".into()))];
+        let (plan, _) = s.create_topic(&t, false).unwrap();
+        assert_eq!(plan.num_partitions, 2);
+        assert_eq!(
+            plan.configs,
+            vec![("retention.ms".to_owned(), "1000".to_owned())]
+        );
+        let mut bad = new("b", -1, -1);
+        bad.assignments = vec![(0, vec![5])];
+        assert_eq!(
+            s.create_topic(&bad, false).unwrap_err().error,
+            ResponseError::InvalidReplicaAssignment
+        );
+        bad.assignments = vec![(0, vec![0]), (0, vec![0])];
+        assert_eq!(
+            s.create_topic(&bad, false).unwrap_err().error,
+            ResponseError::InvalidReplicaAssignment
+        );
+        let mut both = new("c", 2, -1);
+        both.assignments = vec![(0, vec![0])];
+        assert_eq!(
+            s.create_topic(&both, false).unwrap_err().error,
+            ResponseError::InvalidRequest
+        );
+        let mut cfg = new("d", 1, 1);
+        cfg.configs = vec![("no.such.config".into(), Some("x".into()))];
+        assert_eq!(
+            s.create_topic(&cfg, false).unwrap_err().error,
+            ResponseError::InvalidConfig
+        );
+    }
+
+    #[test]
+    fn auto_create_and_delete() {
+        let s = BrokerState::for_tests();
+        let t = s.get_or_auto_create("auto").unwrap();
+        assert_eq!(t.partitions.len(), 1);
+        assert!(s.get_or_auto_create("bad/name").is_err());
+        let id = t.id;
+        s.delete_topic("auto").unwrap();
+        assert!(s.topic_by_id(&id).is_none());
+        assert_eq!(
+            s.delete_topic("auto").unwrap_err().error,
+            ResponseError::UnknownTopicOrPartition
+        );
+    }
+}

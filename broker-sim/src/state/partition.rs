@@ -1,0 +1,146 @@
+//! One partition: its log, its leadership fields, and the notifier long-polling fetches wait on.
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use super::lock;
+use crate::log::{self, BatchError, OffsetOutOfRange, PartitionLog, TimestampOffset};
+
+/// What an append tells the producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AppendOutcome {
+    pub(crate) base_offset: i64,
+    pub(crate) log_start_offset: i64,
+}
+
+/// Why an append was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AppendError {
+    #[error(transparent)]
+    Corrupt(#[from] BatchError),
+    #[error("produce request for a partition must hold exactly one record batch, found {0}")]
+    BatchCount(&'static str),
+    #[error("record batch of {size} bytes exceeds message.max.bytes {max}")]
+    TooLarge { size: usize, max: usize },
+}
+
+/// Bytes read for a fetch, with the offsets the response reports.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadOutcome {
+    pub(crate) records: Bytes,
+    pub(crate) high_watermark: i64,
+    pub(crate) log_start_offset: i64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    log: Box<dyn PartitionLog>,
+    leader_id: i32,
+    leader_epoch: i32,
+    replicas: Vec<i32>,
+}
+
+/// A partition of a topic hosted by this broker.
+#[derive(Debug)]
+pub(crate) struct Partition {
+    pub(crate) index: i32,
+    inner: Mutex<Inner>,
+    /// Carries the high watermark; every append publishes the new value, waking fetches.
+    high_watermark: watch::Sender<i64>,
+}
+
+impl Partition {
+    pub(crate) fn new(index: i32, leader_id: i32, log: Box<dyn PartitionLog>) -> Self {
+        let hw = log.log_end_offset();
+        Partition {
+            index,
+            inner: Mutex::new(Inner {
+                log,
+                leader_id,
+                leader_epoch: 0,
+                replicas: vec![leader_id],
+            }),
+            high_watermark: watch::Sender::new(hw),
+        }
+    }
+
+    /// Leader node id and leader epoch.
+    pub(crate) fn leader(&self) -> (i32, i32) {
+        let inner = lock(&self.inner);
+        (inner.leader_id, inner.leader_epoch)
+    }
+
+    pub(crate) fn replicas(&self) -> Vec<i32> {
+        lock(&self.inner).replicas.clone()
+    }
+
+    /// (log_start_offset, high_watermark).
+    pub(crate) fn offsets(&self) -> (i64, i64) {
+        let inner = lock(&self.inner);
+        (inner.log.log_start_offset(), inner.log.log_end_offset())
+    }
+
+    /// Validates `records` (one v2 batch) outside the lock, then appends it.
+    pub(crate) fn append(
+        &self,
+        records: &[u8],
+        max_message_bytes: usize,
+    ) -> Result<AppendOutcome, AppendError> {
+        if records.is_empty() {
+            return Err(AppendError::BatchCount("none"));
+        }
+        let first = log::batch::first_batch_len(records)?;
+        if first != records.len() {
+            return Err(AppendError::BatchCount("more than one"));
+        }
+        if records.len() > max_message_bytes {
+            return Err(AppendError::TooLarge {
+                size: records.len(),
+                max: max_message_bytes,
+            });
+        }
+        let header = log::batch::validate(records)?;
+        let (outcome, end) = {
+            let mut inner = lock(&self.inner);
+            let epoch = inner.leader_epoch;
+            let base_offset = inner.log.append(records, &header, epoch);
+            let outcome = AppendOutcome {
+                base_offset,
+                log_start_offset: inner.log.log_start_offset(),
+            };
+            (outcome, inner.log.log_end_offset())
+        };
+        self.high_watermark.send_replace(end);
+        Ok(outcome)
+    }
+
+    pub(crate) fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        min_one_batch: bool,
+    ) -> Result<ReadOutcome, OffsetOutOfRange> {
+        let inner = lock(&self.inner);
+        let records = inner.log.read(offset, max_bytes, min_one_batch)?;
+        Ok(ReadOutcome {
+            records,
+            high_watermark: inner.log.log_end_offset(),
+            log_start_offset: inner.log.log_start_offset(),
+        })
+    }
+
+    pub(crate) fn offset_for_timestamp(&self, timestamp: i64) -> Option<TimestampOffset> {
+        lock(&self.inner).log.offset_for_timestamp(timestamp)
+    }
+
+    pub(crate) fn max_timestamp(&self) -> Option<TimestampOffset> {
+        lock(&self.inner).log.max_timestamp()
+    }
+
+    /// A receiver that sees every later high watermark change.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<i64> {
+        self.high_watermark.subscribe()
+    }
+}

@@ -1,0 +1,194 @@
+//! The topic table (by name and by id) and Kafka's topic creation rules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kafka_protocol::ResponseError;
+use uuid::Uuid;
+
+use super::partition::Partition;
+use crate::log::MemoryLog;
+
+/// Kafka's `Topic.MAX_NAME_LENGTH`.
+pub(crate) const MAX_TOPIC_NAME_LEN: usize = 249;
+
+/// A topic: its id and partitions. Immutable once created (partitions are never added yet).
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub(crate) name: String,
+    pub(crate) id: Uuid,
+    pub(crate) partitions: Vec<Arc<Partition>>,
+    /// Topic-level configs given at creation, as (name, value); kept for DescribeConfigs,
+    /// which is not served yet.
+    #[allow(dead_code)]
+    pub(crate) configs: Vec<(String, String)>,
+}
+
+impl Topic {
+    pub(crate) fn partition(&self, index: i32) -> Option<&Arc<Partition>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
+    }
+}
+
+/// A Kafka error code with the message sent beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KafkaError {
+    pub(crate) error: ResponseError,
+    pub(crate) message: String,
+}
+
+impl KafkaError {
+    pub(crate) fn new(error: ResponseError, message: impl Into<String>) -> Self {
+        KafkaError {
+            error,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn code(&self) -> i16 {
+        self.error.code()
+    }
+}
+
+/// Checks a topic name the way Kafka's `Topic.validate` does.
+pub(crate) fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
+    let invalid = |why: String| Err(KafkaError::new(ResponseError::InvalidTopicException, why));
+    if name.is_empty() {
+        return invalid("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return invalid("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.len() > MAX_TOPIC_NAME_LEN {
+        return invalid(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LEN} characters, topic name: {name}"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return invalid(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Kafka treats '.' and '_' as colliding in metric names.
+fn collision_key(name: &str) -> String {
+    name.replace('.', "_")
+}
+
+/// All topics, indexed by name and by id.
+#[derive(Debug, Default)]
+pub(crate) struct TopicTable {
+    by_name: HashMap<String, Arc<Topic>>,
+    by_id: HashMap<Uuid, Arc<Topic>>,
+}
+
+impl TopicTable {
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<Topic>> {
+        self.by_name.get(name)
+    }
+
+    pub(crate) fn get_by_id(&self, id: &Uuid) -> Option<&Arc<Topic>> {
+        self.by_id.get(id)
+    }
+
+    /// All topics sorted by name.
+    pub(crate) fn all(&self) -> Vec<Arc<Topic>> {
+        let mut v: Vec<_> = self.by_name.values().cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Checks that `name` may be created now (valid, new, no '.'/'_' collision).
+    pub(crate) fn check_creatable(&self, name: &str) -> Result<(), KafkaError> {
+        validate_topic_name(name)?;
+        if self.by_name.contains_key(name) {
+            return Err(KafkaError::new(
+                ResponseError::TopicAlreadyExists,
+                format!("Topic '{name}' already exists."),
+            ));
+        }
+        let key = collision_key(name);
+        if let Some(other) = self.by_name.keys().find(|n| collision_key(n) == key) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidTopicException,
+                format!("Topic '{name}' collides with existing topic: {other}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates a topic with `partitions` in-memory partitions led by `leader_id`.
+    /// The caller has checked the name and counts.
+    pub(crate) fn insert(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        leader_id: i32,
+        configs: Vec<(String, String)>,
+    ) -> Arc<Topic> {
+        let mut id = Uuid::new_v4();
+        while id.is_nil() || self.by_id.contains_key(&id) {
+            id = Uuid::new_v4();
+        }
+        let partitions = (0..partitions.max(0))
+            .map(|i| Arc::new(Partition::new(i, leader_id, Box::new(MemoryLog::new()))))
+            .collect();
+        let topic = Arc::new(Topic {
+            name: name.to_owned(),
+            id,
+            partitions,
+            configs,
+        });
+        self.by_name.insert(topic.name.clone(), Arc::clone(&topic));
+        self.by_id.insert(id, Arc::clone(&topic));
+        topic
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Arc<Topic>> {
+        let topic = self.by_name.remove(name)?;
+        self.by_id.remove(&topic.id);
+        Some(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_name_rules_match_kafka() {
+        for ok in ["a", "my-topic", "my_topic.v2", "A1", &"x".repeat(249)] {
+            validate_topic_name(ok).unwrap();
+        }
+        for bad in ["", ".", "..", "a b", "a/b", "ü", &"x".repeat(250)] {
+            let e = validate_topic_name(bad).unwrap_err();
+            assert_eq!(e.error, ResponseError::InvalidTopicException, "{bad}");
+        }
+    }
+
+    #[test]
+    fn exists_and_collisions() {
+        let mut t = TopicTable::default();
+        t.insert("a.b", 2, 0, vec![]);
+        assert_eq!(
+            t.check_creatable("a.b").unwrap_err().error,
+            ResponseError::TopicAlreadyExists
+        );
+        assert_eq!(
+            t.check_creatable("a_b").unwrap_err().error,
+            ResponseError::InvalidTopicException
+        );
+        t.check_creatable("a-b").unwrap();
+        let topic = t.get("a.b").unwrap().clone();
+        assert_eq!(topic.partitions.len(), 2);
+        assert!(t.get_by_id(&topic.id).is_some());
+        t.remove("a.b").unwrap();
+        assert!(t.get_by_id(&topic.id).is_none());
+    }
+}
