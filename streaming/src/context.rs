@@ -17,7 +17,7 @@ use crate::time::{AnchoredClock, BatchTime, Clock, first_batch_after};
 
 /// Defines a streaming computation and starts it.
 ///
-/// ```ignore
+/// ```no_run
 /// use std::time::Duration;
 /// use kt_streaming::{KafkaSource, Stop, StreamingContext};
 /// # async fn demo() -> Result<(), kt_streaming::StreamingError> {

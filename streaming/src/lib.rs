@@ -4,7 +4,7 @@
 //! `saveAsTextFiles`, word count, web-log counts) with Rust that reads like
 //! it:
 //!
-//! ```ignore
+//! ```no_run
 //! use std::time::Duration;
 //! use kt_streaming::{KafkaSource, Stop, StreamingContext};
 //! # async fn demo() -> Result<(), kt_streaming::StreamingError> {
@@ -140,7 +140,7 @@ pub use report::{BatchInfo, BatchReport, InputBatch, OffsetResetEvent};
 pub use repr::PyRepr;
 pub use running::{RunSummary, RunningContext, Stop, StopReason};
 pub use source::{
-    BatchSource, InputOptions, MemorySource, OffsetRange, OffsetReset, SourceOp, SourceRecord,
-    TopicPartition,
+    BatchSource, InputOptions, KafkaSource, MemorySource, OffsetRange, OffsetReset, SourceOp,
+    SourceRecord, TopicPartition,
 };
 pub use time::{BatchTime, Clock};

@@ -10,10 +10,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use kt_client::client::Client;
-use kt_client::config::{ClientConfig, ConsumerConfig, OffsetReset as ClientOffsetReset};
-use kt_client::consumer::Consumer;
-use kt_client::types::{OffsetRange as ClientRange, OffsetSpec, TopicPartition as ClientTp};
+use kt_client::{
+    Client, ClientConfig, Consumer, ConsumerConfig, OffsetRange as ClientRange,
+    OffsetReset as ClientOffsetReset, OffsetSpec, TopicPartition as ClientTp,
+};
 
 use super::{BatchSource, InputOptions, OffsetRange, OffsetReset, SourceRecord, TopicPartition};
 use crate::error::SourceError;
@@ -92,7 +92,11 @@ impl KafkaSource {
     /// Partitions without a committed offset start at the earliest offset
     /// (`auto.offset.reset=earliest`) instead of the latest.
     pub fn from_beginning(mut self, yes: bool) -> Self {
-        self.options.offset_reset = if yes { OffsetReset::Earliest } else { OffsetReset::Latest };
+        self.options.offset_reset = if yes {
+            OffsetReset::Earliest
+        } else {
+            OffsetReset::Latest
+        };
         self
     }
 
@@ -110,14 +114,17 @@ impl KafkaSource {
 
     async fn connect(&mut self) -> Result<&mut Connected, SourceError> {
         if self.connected.is_none() {
-            let group = self
-                .group
-                .clone()
-                .ok_or_else(|| SourceError::Config("KafkaSource needs a consumer group: .group(\"name\")".into()))?;
+            let group = self.group.clone().ok_or_else(|| {
+                SourceError::Config("KafkaSource needs a consumer group: .group(\"name\")".into())
+            })?;
             if self.topics.is_empty() {
-                return Err(SourceError::Config("KafkaSource needs at least one topic: .topic(\"name\")".into()));
+                return Err(SourceError::Config(
+                    "KafkaSource needs at least one topic: .topic(\"name\")".into(),
+                ));
             }
-            let client = Client::connect(self.config.clone()).await.map_err(client_error)?;
+            let client = Client::connect(self.config.clone())
+                .await
+                .map_err(client_error)?;
             let mut consumer = client.consumer(ConsumerConfig {
                 group_id: Some(group),
                 auto_offset_reset: match self.options.offset_reset {
@@ -129,7 +136,7 @@ impl KafkaSource {
                 ..ConsumerConfig::default()
             });
             let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
-            consumer.subscribe(&topics).map_err(client_error)?;
+            consumer.subscribe(&topics).await.map_err(client_error)?;
             self.connected = Some(Connected { client, consumer });
         }
         self.connected.as_mut().ok_or(SourceError::Closed)
@@ -141,13 +148,21 @@ impl KafkaSource {
         spec: OffsetSpec,
     ) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
         let conn = self.connect().await?;
-        let specs: Vec<(ClientTp, OffsetSpec)> = tps.iter().map(|tp| (to_client(tp), spec)).collect();
-        let found = conn.client.list_offsets(&specs).await.map_err(client_error)?;
-        Ok(found.into_iter().map(|(tp, o)| (from_client(&tp), o)).collect())
+        let specs: Vec<(ClientTp, OffsetSpec)> =
+            tps.iter().map(|tp| (to_client(tp), spec)).collect();
+        let found = conn
+            .client
+            .list_offsets(&specs)
+            .await
+            .map_err(client_error)?;
+        Ok(found
+            .into_iter()
+            .map(|(tp, o)| (from_client(&tp), o))
+            .collect())
     }
 }
 
-fn client_error(e: kt_client::error::Error) -> SourceError {
+fn client_error(e: kt_client::Error) -> SourceError {
     SourceError::Client(Box::new(e))
 }
 
@@ -175,11 +190,17 @@ impl BatchSource for KafkaSource {
         Ok(assigned.iter().map(from_client).collect())
     }
 
-    async fn latest_offsets(&mut self, tps: &[TopicPartition]) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
+    async fn latest_offsets(
+        &mut self,
+        tps: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
         self.list_offsets(tps, OffsetSpec::Latest).await
     }
 
-    async fn earliest_offsets(&mut self, tps: &[TopicPartition]) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
+    async fn earliest_offsets(
+        &mut self,
+        tps: &[TopicPartition],
+    ) -> Result<BTreeMap<TopicPartition, i64>, SourceError> {
         self.list_offsets(tps, OffsetSpec::Earliest).await
     }
 
@@ -190,10 +211,16 @@ impl BatchSource for KafkaSource {
         let conn = self.connect().await?;
         let tps: Vec<ClientTp> = tps.iter().map(to_client).collect();
         let committed = conn.consumer.committed(&tps).await.map_err(client_error)?;
-        Ok(committed.into_iter().map(|(tp, o)| (from_client(&tp), o)).collect())
+        Ok(committed
+            .into_iter()
+            .map(|(tp, o)| (from_client(&tp), o))
+            .collect())
     }
 
-    async fn fetch_ranges(&mut self, ranges: &[OffsetRange]) -> Result<Vec<SourceRecord>, SourceError> {
+    async fn fetch_ranges(
+        &mut self,
+        ranges: &[OffsetRange],
+    ) -> Result<Vec<SourceRecord>, SourceError> {
         let conn = self.connect().await?;
         let wanted: Vec<ClientRange> = ranges
             .iter()
@@ -203,14 +230,24 @@ impl BatchSource for KafkaSource {
                 until: r.until,
             })
             .collect();
-        let records = conn.consumer.fetch_ranges(&wanted).await.map_err(client_error)?;
+        let records = conn
+            .consumer
+            .fetch_ranges(&wanted)
+            .await
+            .map_err(client_error)?;
         // Share one topic name per partition instead of one string per record.
-        let topics: HashMap<&str, Arc<str>> = ranges.iter().map(|r| (&*r.tp.topic, Arc::clone(&r.tp.topic))).collect();
+        let topics: HashMap<&str, Arc<str>> = ranges
+            .iter()
+            .map(|r| (&*r.tp.topic, Arc::clone(&r.tp.topic)))
+            .collect();
         records
             .into_iter()
             .map(|r| {
                 let topic = topics.get(r.topic.as_str()).cloned().ok_or_else(|| {
-                    SourceError::Inconsistent(format!("fetch returned a record of unrequested topic {}", r.topic))
+                    SourceError::Inconsistent(format!(
+                        "fetch returned a record of unrequested topic {}",
+                        r.topic
+                    ))
                 })?;
                 Ok(SourceRecord {
                     tp: TopicPartition {
@@ -228,13 +265,14 @@ impl BatchSource for KafkaSource {
 
     async fn commit(&mut self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<(), SourceError> {
         let conn = self.connect().await?;
-        let offsets: BTreeMap<ClientTp, i64> = offsets.iter().map(|(tp, o)| (to_client(tp), *o)).collect();
+        let offsets: BTreeMap<ClientTp, i64> =
+            offsets.iter().map(|(tp, o)| (to_client(tp), *o)).collect();
         conn.consumer.commit(&offsets).await.map_err(client_error)
     }
 
     async fn close(&mut self) -> Result<(), SourceError> {
         match self.connected.take() {
-            Some(mut conn) => conn.consumer.close().await.map_err(client_error),
+            Some(conn) => conn.consumer.close().await.map_err(client_error),
             None => Ok(()),
         }
     }

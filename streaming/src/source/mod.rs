@@ -7,8 +7,7 @@
 //! `DirectKafkaInputDStream` does the same through a Kafka consumer) and
 //! nothing else.
 
-// `kafka.rs` is written against kt-client's agreed consumer API and is
-// declared (with `pub use kafka::KafkaSource`) once that API exists in client/.
+mod kafka;
 mod memory;
 
 use std::collections::BTreeMap;
@@ -20,6 +19,7 @@ use bytes::Bytes;
 
 use crate::error::SourceError;
 
+pub use kafka::KafkaSource;
 pub use memory::{MemorySource, SourceOp};
 
 /// A partition of a topic. The topic name is shared (`Arc<str>`) because
