@@ -32,7 +32,7 @@
 //!   batch's operators see.
 //! - `engine/`: the batch loop (`mod.rs`), one batch's stages (`batch.rs`),
 //!   offset-range decisions (`plan.rs`), [`RetryPolicy`] (`retry.rs`), stop
-//!   signalling (`signal.rs`), and the engine's tests (`tests.rs`).
+//!   signalling (`signal.rs`), and the engine's tests (`tests/`).
 //! - [`source`]: the [`BatchSource`] trait the engine drives, its types
 //!   ([`TopicPartition`], [`OffsetRange`], [`SourceRecord`]), [`MemorySource`]
 //!   for tests, and [`KafkaSource`] over kt-client.
