@@ -114,6 +114,11 @@ impl StreamingContext {
     /// Starts the computation: checks the graph, reads each input's
     /// assignment and starting offsets (so connection errors surface here),
     /// then runs batches on a tokio task from the next aligned tick on.
+    ///
+    /// Fails with [`StreamingError::NoOutputs`] or
+    /// [`StreamingError::InvalidBatchInterval`] for a bad graph, and with
+    /// [`StreamingError::BatchFailed`] (stage `Plan`, named after the start
+    /// time) when a source cannot be read within the retry policy.
     pub async fn start(self) -> Result<RunningContext, StreamingError> {
         let interval_ms = i64::try_from(self.interval.as_millis())
             .ok()
