@@ -221,13 +221,16 @@ async fn serve(
                 tracing::warn!(%peer, "request of {len} bytes is too short for a request header; closing the connection");
                 break;
             }
-            Err(e @ HeaderError::Malformed { correlation_id, .. }) => {
-                tracing::warn!(%peer, "{e}");
-                let code = kafka_protocol::ResponseError::InvalidRequest.code();
-                Ok(Outcome::Respond(protocol::encode_bare_error(
+            Err(
+                e @ HeaderError::Malformed {
+                    api_key,
+                    api_version,
                     correlation_id,
-                    code,
-                )))
+                    ..
+                },
+            ) => {
+                tracing::warn!(%peer, "{e}");
+                api::header_error(api_key, api_version, correlation_id)
             }
         };
         let written = match outcome {

@@ -179,6 +179,43 @@ macro_rules! serve {
     };
 }
 
+fn is_served(api_key: i16, version: i16) -> bool {
+    served_versions(api_key).is_some_and(|(min, max)| (min..=max).contains(&version))
+}
+
+/// The answer to a request for a version this broker does not serve: for ApiVersions the
+/// KIP-511 response (v0 layout, error 35, the full table) so the client can step down; for
+/// anything else a header and the bare error code 35.
+fn unsupported(api_key: i16, correlation_id: i32) -> Result<Outcome, EncodeError> {
+    if api_key == ApiKey::ApiVersions as i16 {
+        let response = api_versions::unsupported_version_response();
+        return protocol::encode_response(correlation_id, 0, &response).map(Outcome::Respond);
+    }
+    let code = ResponseError::UnsupportedVersion.code();
+    Ok(Outcome::Respond(protocol::encode_bare_error(
+        correlation_id,
+        code,
+    )))
+}
+
+/// The answer to a request whose header could not be decoded past the correlation id. For a
+/// version this broker does not serve the header layout itself is a guess, so the answer is
+/// UNSUPPORTED_VERSION; otherwise INVALID_REQUEST.
+pub(crate) fn header_error(
+    api_key: i16,
+    api_version: i16,
+    correlation_id: i32,
+) -> Result<Outcome, EncodeError> {
+    if !is_served(api_key, api_version) {
+        return unsupported(api_key, correlation_id);
+    }
+    let code = ResponseError::InvalidRequest.code();
+    Ok(Outcome::Respond(protocol::encode_bare_error(
+        correlation_id,
+        code,
+    )))
+}
+
 /// Handles one request whose header has been decoded; `body` is the rest of the frame.
 pub(crate) async fn dispatch(
     state: &BrokerState,
@@ -201,24 +238,12 @@ pub(crate) async fn dispatch(
         client_id: header.client_id.clone(),
         client_host: client_host.to_owned(),
     };
-    let served = served_versions(header.api_key)
-        .is_some_and(|(min, max)| (min..=max).contains(&header.api_version));
-    if !served {
+    if !is_served(header.api_key, header.api_version) {
         tracing::warn!(
             client = %client_host, client_id = %ctx.client_id, api = ?api_key,
             version = header.api_version, "unsupported api version"
         );
-        if api_key == ApiKey::ApiVersions {
-            // KIP-511: answer in the v0 layout with the full table so the client can step down.
-            let response = api_versions::unsupported_version_response();
-            return protocol::encode_response(ctx.correlation_id, 0, &response)
-                .map(Outcome::Respond);
-        }
-        let code = ResponseError::UnsupportedVersion.code();
-        return Ok(Outcome::Respond(protocol::encode_bare_error(
-            header.correlation_id,
-            code,
-        )));
+        return unsupported(header.api_key, header.correlation_id);
     }
     match api_key {
         ApiKey::Produce => match decode::<ProduceRequest>(&ctx, body) {

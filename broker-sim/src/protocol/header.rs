@@ -31,8 +31,12 @@ pub(crate) enum HeaderError {
     #[error("request of {0} bytes is too short to hold a request header (8 bytes)")]
     TooShort(usize),
     /// The fixed part was readable, the rest was not.
-    #[error("malformed request header (correlation id {correlation_id}): {reason}")]
+    #[error(
+        "malformed request header (api key {api_key} v{api_version}, correlation id {correlation_id}): {reason}"
+    )]
     Malformed {
+        api_key: i16,
+        api_version: i16,
         correlation_id: i32,
         reason: &'static str,
     },
@@ -54,6 +58,8 @@ pub(crate) fn decode_request_header(frame: &Bytes) -> Result<(RequestHeader, Byt
     let api_version = i16_at(frame, 2);
     let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
     let malformed = |reason| HeaderError::Malformed {
+        api_key,
+        api_version,
         correlation_id,
         reason,
     };
@@ -206,6 +212,7 @@ mod tests {
         assert!(matches!(
             decode_request_header(&frame),
             Err(HeaderError::Malformed {
+                api_key: 3,
                 correlation_id: 9,
                 ..
             })
