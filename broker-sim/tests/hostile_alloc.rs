@@ -6,6 +6,8 @@
 //! million entries. Decoding it unguarded would ask for 54M x 72 bytes (about 3.9 GB) and abort
 //! the capped process; guarded, the broker answers and the child exits 0.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
 mod common;
 
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! broker on 127.0.0.1:0. Framing limits, garbage, unsupported versions, acks=0, ordering,
 //! long polls.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
 mod common;
 
 use std::time::{Duration, Instant};
