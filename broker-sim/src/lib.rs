@@ -45,7 +45,7 @@
 //!
 //! | API (key) | versions | notes |
 //! |---|---|---|
-//! | Produce (0) | 3–11 | acks 0/1/-1; exactly one v2 batch per partition |
+//! | Produce (0) | 0–11 | acks 0/1/-1; exactly one format-2 batch per partition (v0–2 too) |
 //! | Fetch (1) | 4–16 | long poll; no fetch sessions (session id 0) |
 //! | ListOffsets (2) | 1–7 | -1, -2, -3 and timestamps |
 //! | Metadata (3) | 0–12 | auto-create; topic ids |
@@ -80,6 +80,10 @@
 //!   top-level error code (else an empty response) and the connection stays open; Kafka closes
 //!   it. Either way the broker logs which client sent what.
 //! - Authorized operations are never computed (INT32_MIN, "not requested").
+//! - Produce v0–2 are advertised and served (librdkafka before 2.10 compresses gzip, snappy and
+//!   lz4 only for brokers whose Produce range starts at v0), but only with format-2 batches;
+//!   message formats 0/1 get UNSUPPORTED_FOR_MESSAGE_FORMAT. Fetch starts at v4: there is no
+//!   down-conversion for clients that only read formats 0/1.
 
 mod api;
 mod config;

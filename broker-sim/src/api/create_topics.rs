@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn encodes_at_every_version() {
-        encode_all_versions(ApiKey::CreateTopics, |v| {
+        encode_all_versions(ApiKey::CreateTopics, 0, |v| {
             let s = BrokerState::for_tests();
             handle(
                 &s,

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn encodes_at_every_version() {
-        encode_all_versions(ApiKey::DeleteTopics, |v| {
+        encode_all_versions(ApiKey::DeleteTopics, 0, |v| {
             let s = BrokerState::for_tests();
             s.get_or_auto_create("a").unwrap();
             let req = if v >= 6 {

@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn encodes_at_every_version() {
         let s = BrokerState::for_tests();
-        encode_all_versions(ApiKey::FindCoordinator, |v| {
+        encode_all_versions(ApiKey::FindCoordinator, 0, |v| {
             let req = if v >= 4 {
                 FindCoordinatorRequest::default().with_coordinator_keys(vec![sb("g")])
             } else {

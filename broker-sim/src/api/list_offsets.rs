@@ -187,7 +187,7 @@ mod tests {
     fn encodes_at_every_version() {
         let s = BrokerState::for_tests();
         s.get_or_auto_create("t").unwrap();
-        encode_all_versions(ApiKey::ListOffsets, |v| {
+        encode_all_versions(ApiKey::ListOffsets, 0, |v| {
             handle(
                 &s,
                 &ctx(ApiKey::ListOffsets, v),

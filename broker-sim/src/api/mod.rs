@@ -6,7 +6,7 @@
 //!
 //! | module | API (key) | versions |
 //! |---|---|---|
-//! | [`produce`] | Produce (0) | 3–11 |
+//! | [`produce`] | Produce (0) | 0–11 |
 //! | [`fetch`] | Fetch (1) | 4–16 |
 //! | [`list_offsets`] | ListOffsets (2) | 1–7 |
 //! | [`metadata`] | Metadata (3) | 0–12 |
@@ -152,18 +152,37 @@ fn encode<R: Encodable + HeaderVersion>(
 
 /// Shape guard, then decode; the decoder must consume the whole body.
 fn decode<R: Decodable>(ctx: &RequestContext, body: Bytes) -> Result<R, ResponseError> {
-    let reject = |why: String| {
-        tracing::warn!(
-            client = %ctx.client_host, client_id = %ctx.client_id, api = ?ctx.api_key,
-            version = ctx.api_version, "malformed request body: {why}"
-        );
-        ResponseError::InvalidRequest
-    };
-    shape::check(ctx.api_key as i16, ctx.api_version, &body).map_err(|e| reject(e.to_string()))?;
+    check_shape(ctx, &body)?;
+    decode_at(ctx, body, ctx.api_version)
+}
+
+/// Logs why a body was refused and returns the error its response carries.
+fn reject(ctx: &RequestContext, why: String) -> ResponseError {
+    tracing::warn!(
+        client = %ctx.client_host, client_id = %ctx.client_id, api = ?ctx.api_key,
+        version = ctx.api_version, "malformed request body: {why}"
+    );
+    ResponseError::InvalidRequest
+}
+
+/// The shape guard for the request's own version.
+fn check_shape(ctx: &RequestContext, body: &[u8]) -> Result<(), ResponseError> {
+    shape::check(ctx.api_key as i16, ctx.api_version, body).map_err(|e| reject(ctx, e.to_string()))
+}
+
+/// Decodes a body that passed the shape guard, at `version`; it must be consumed entirely.
+fn decode_at<R: Decodable>(
+    ctx: &RequestContext,
+    body: Bytes,
+    version: i16,
+) -> Result<R, ResponseError> {
     let mut buf = body;
-    let request = R::decode(&mut buf, ctx.api_version).map_err(|e| reject(e.to_string()))?;
+    let request = R::decode(&mut buf, version).map_err(|e| reject(ctx, e.to_string()))?;
     if !buf.is_empty() {
-        return Err(reject(format!("{} bytes left after decoding", buf.len())));
+        return Err(reject(
+            ctx,
+            format!("{} bytes left after decoding", buf.len()),
+        ));
     }
     Ok(request)
 }
@@ -246,12 +265,12 @@ pub(crate) async fn dispatch(
         return unsupported(header.api_key, header.correlation_id);
     }
     match api_key {
-        ApiKey::Produce => match decode::<ProduceRequest>(&ctx, body) {
+        ApiKey::Produce => match produce::decode(&ctx, body) {
             Ok(r) => match produce::handle(state, &ctx, r) {
-                Some(response) => encode(&ctx, &response),
+                Some(response) => produce::encode(&ctx, &response),
                 None => Ok(Outcome::NoResponse),
             },
-            Err(e) => encode(&ctx, &produce::error_response(e, ctx.api_version)),
+            Err(e) => produce::encode(&ctx, &produce::error_response(e, ctx.api_version)),
         },
         ApiKey::Fetch => serve!(ctx, body, FetchRequest, fetch, |r| fetch::handle(
             state, &ctx, r

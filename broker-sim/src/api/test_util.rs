@@ -18,9 +18,13 @@ pub(crate) fn ctx(api_key: ApiKey, api_version: i16) -> RequestContext {
 
 /// Builds a response with `f` for every served version of `key`, encodes it, and decodes it
 /// back: a field set that a version cannot carry fails here instead of on the wire.
-pub(crate) fn encode_all_versions<R: Encodable + Decodable>(key: ApiKey, f: impl Fn(i16) -> R) {
+pub(crate) fn encode_all_versions<R: Encodable + Decodable>(
+    key: ApiKey,
+    from: i16,
+    f: impl Fn(i16) -> R,
+) {
     let (min, max) = served_versions(key as i16).unwrap();
-    for v in min..=max {
+    for v in min.max(from)..=max {
         let r = f(v);
         let mut buf = BytesMut::new();
         r.encode(&mut buf, v)

@@ -142,6 +142,15 @@ pub(crate) fn encode_response<R: Encodable + HeaderVersion>(
     Ok(buf.freeze())
 }
 
+/// A response frame around a body encoded by hand (response header v0).
+pub(crate) fn encode_raw_response(correlation_id: i32, body: &[u8]) -> Bytes {
+    let mut buf = BytesMut::with_capacity(8 + body.len());
+    buf.put_i32(i32::try_from(4 + body.len()).unwrap_or(i32::MAX));
+    buf.put_i32(correlation_id);
+    buf.extend_from_slice(body);
+    buf.freeze()
+}
+
 /// A minimal response: header v0 and a single int16 error code.
 ///
 /// Used where no properly versioned response can be encoded (an api key or version the

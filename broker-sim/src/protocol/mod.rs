@@ -7,5 +7,5 @@ pub(crate) mod varint;
 
 pub(crate) use header::{
     EncodeError, HeaderError, RequestHeader, decode_request_header, encode_bare_error,
-    encode_response,
+    encode_raw_response, encode_response,
 };

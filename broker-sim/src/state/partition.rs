@@ -91,6 +91,10 @@ impl Partition {
         if records.is_empty() {
             return Err(AppendError::BatchCount("none"));
         }
+        // Message formats 0 and 1 carry their magic byte at the same position as format 2.
+        if let Some(&magic) = records.get(16).filter(|m| **m != 2) {
+            return Err(AppendError::Corrupt(BatchError::Magic(magic as i8)));
+        }
         let first = log::batch::first_batch_len(records)?;
         if first != records.len() {
             return Err(AppendError::BatchCount("more than one"));

@@ -176,3 +176,152 @@ pub fn peer(path: &str, what: &str) -> Option<String> {
     eprintln!("SKIPPED: {what} not found at {path}");
     None
 }
+
+/// A broker on its own multi-thread runtime, for tests that drive external processes with
+/// blocking std::process calls.
+pub struct TestBroker {
+    pub rt: tokio::runtime::Runtime,
+    pub handle: Option<kt_broker::BrokerHandle>,
+}
+
+impl TestBroker {
+    pub fn start() -> Self {
+        init_logging();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = rt
+            .block_on(kt_broker::Broker::start(
+                kt_broker::BrokerConfig::for_tests(),
+            ))
+            .unwrap();
+        TestBroker {
+            rt,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn handle(&self) -> &kt_broker::BrokerHandle {
+        self.handle.as_ref().unwrap()
+    }
+
+    pub fn bootstrap(&self) -> String {
+        self.handle().bootstrap()
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.rt.block_on(h.shutdown());
+        }
+    }
+}
+
+/// A child process whose stdout lines arrive on a channel (read by a thread), with the
+/// stderr collected for failure messages.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Spawned {
+    pub fn new(mut cmd: std::process::Command, stdin: Option<&str>) -> Self {
+        use std::io::{BufRead, Read, Write};
+        use std::process::Stdio;
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(data) = stdin {
+            input.write_all(data.as_bytes()).unwrap();
+        }
+        drop(input);
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().unwrap();
+        let sink = std::sync::Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Spawned {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to exit; collects all stdout lines. Kills it at the deadline.
+    pub fn finish(mut self, timeout: Duration) -> (std::process::ExitStatus, Vec<String>, String) {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => out.push(line),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "process did not finish within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                );
+            }
+        }
+        let status = self.child.wait().unwrap();
+        // stdout closed; give the stderr thread the rest of the pipe
+        let err = self.stderr();
+        (status, out, err)
+    }
+
+    /// Sends SIGTERM (graceful stop) through the `kill` command.
+    pub fn terminate(&self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+    }
+}
+
+/// Runs a command to completion with a timeout: (status, stdout lines, stderr).
+pub fn run(
+    cmd: std::process::Command,
+    stdin: Option<&str>,
+    timeout: Duration,
+) -> (std::process::ExitStatus, Vec<String>, String) {
+    Spawned::new(cmd, stdin).finish(timeout)
+}
+
+/// Broker logs in test output, filtered by RUST_LOG (e.g. RUST_LOG=kt_broker=debug).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}

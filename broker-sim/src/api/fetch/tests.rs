@@ -255,5 +255,5 @@ async fn encodes_at_every_version() {
         v
     };
     drop(rt);
-    encode_all_versions(ApiKey::Fetch, |v| responses[(v - 4) as usize].clone());
+    encode_all_versions(ApiKey::Fetch, 0, |v| responses[(v - 4) as usize].clone());
 }

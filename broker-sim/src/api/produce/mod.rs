@@ -1,4 +1,4 @@
-//! Produce (key 0), versions 3–11.
+//! Produce (key 0), versions 0–11.
 //!
 //! Appends each partition's record batch to its log as received: the batch must be exactly
 //! one magic-2 batch whose length, CRC-32C and record count check out (uncompressed batches
@@ -10,6 +10,11 @@
 //!   batches, since transactions are not supported), MESSAGE_TOO_LARGE (> `message.max.bytes`).
 //! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With one replica, -1 and 1 mean the
 //!   same. With acks=0 no response is written at all.
+//! - v0–2: served because librdkafka before 2.10 only compresses gzip, snappy and lz4 when a
+//!   broker's Produce range includes v0. The bodies are v3 bodies without the transactional id
+//!   and are answered in their own layouts ([`legacy`]). Clients that really speak v0–2 send
+//!   message format 0/1, which is refused with UNSUPPORTED_FOR_MESSAGE_FORMAT (the broker
+//!   stores format 2 only, like Kafka 4).
 //! - v3: transactional id (ignored unless batches are transactional). v5+: log start offset.
 //!   v8+: per-partition error message (record_errors stay empty). v9+: flexible. v10–11: no
 //!   schema change this broker uses (the current-leader tagged fields are only for
@@ -19,11 +24,37 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
-use super::{RequestContext, sb};
-use crate::log;
+use bytes::Bytes;
+
+use super::{Outcome, RequestContext, sb};
+use crate::log::{self, BatchError};
+use crate::protocol::EncodeError;
 use crate::state::{AppendError, BrokerState};
 
-pub(crate) const VERSIONS: (i16, i16) = (3, 11);
+mod legacy;
+
+pub(crate) const VERSIONS: (i16, i16) = (0, 11);
+
+/// Decodes a Produce body of any served version into the crate's request type.
+pub(crate) fn decode(ctx: &RequestContext, body: Bytes) -> Result<ProduceRequest, ResponseError> {
+    if ctx.api_version < 3 {
+        legacy::decode(ctx, body)
+    } else {
+        super::decode(ctx, body)
+    }
+}
+
+/// Encodes a Produce response in the request's version.
+pub(crate) fn encode(
+    ctx: &RequestContext,
+    response: &ProduceResponse,
+) -> Result<Outcome, EncodeError> {
+    if ctx.api_version < 3 {
+        Ok(Outcome::Respond(legacy::encode(ctx, response)))
+    } else {
+        super::encode(ctx, response)
+    }
+}
 
 fn partition_error(
     index: i32,
@@ -96,6 +127,9 @@ pub(crate) fn handle(
                         Err(e) => {
                             tracing::debug!(client = %ctx.client_host, topic = %t.name.0.as_str(), partition = p.index, "produce rejected: {e}");
                             let code = match e {
+                                AppendError::Corrupt(BatchError::Magic(_)) if v < 3 => {
+                                    ResponseError::UnsupportedForMessageFormat
+                                }
                                 AppendError::Corrupt(_) => ResponseError::CorruptMessage,
                                 AppendError::BatchCount(_) => ResponseError::InvalidRecord,
                                 AppendError::TooLarge { .. } => ResponseError::MessageTooLarge,
@@ -285,9 +319,9 @@ mod tests {
     }
 
     #[test]
-    fn encodes_at_every_version() {
+    fn encodes_at_every_version_from_3() {
         let batch = build_batch(&[(None, Some(b"a"), 1)]);
-        encode_all_versions(ApiKey::Produce, |v| {
+        encode_all_versions(ApiKey::Produce, 3, |v| {
             let s = BrokerState::for_tests();
             s.get_or_auto_create("t").unwrap();
             handle(
