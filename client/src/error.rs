@@ -124,15 +124,6 @@ impl Error {
     }
 }
 
-/// Turns a response's error code into `Ok(())` or `Err(Error::Kafka)`.
-pub(crate) fn check(code: i16, context: impl FnOnce() -> String) -> Result<(), Error> {
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(Error::kafka(code, context()))
-    }
-}
-
 macro_rules! kafka_codes {
     ($( $variant:ident = $code:literal, $retriable:literal, $name:literal; )*) => {
         /// A Kafka error code, named as in the protocol guide's error table.

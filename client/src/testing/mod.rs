@@ -26,8 +26,6 @@ pub(crate) enum Reply {
     Body(Bytes),
     /// Send nothing (acks=0 produce).
     Nothing,
-    /// Close the connection without answering.
-    Drop,
 }
 
 #[derive(Debug, Default)]
@@ -228,9 +226,6 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
                     let _ = wr2.lock().await.write_all(&out).await;
                 }
                 Reply::Nothing => {}
-                Reply::Drop => {
-                    let _ = wr2.lock().await.shutdown().await;
-                }
             }
             let _ = done_tx.send(());
         });

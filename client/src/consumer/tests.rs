@@ -1,0 +1,1 @@
+//! Consumer tests against the fake broker.

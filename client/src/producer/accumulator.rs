@@ -1,0 +1,236 @@
+//! The record accumulator: per-partition queues of batches waiting to be sent.
+//!
+//! Records are encoded into the open (last) batch of their partition as they are sent; a
+//! batch is *ready* when it is full, has waited `linger`, is not the last in its queue, or a
+//! flush/close asks for it. A partition with a batch in flight is *muted* until that batch
+//! completes, which keeps records of a partition in order even across retries (without
+//! idempotence, two batches of one partition in flight could be reordered by a retry).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, OwnedSemaphorePermit, oneshot};
+use tokio::time::{Duration, Instant};
+
+use crate::config::{Compression, ProducerConfig};
+use crate::error::Error;
+use crate::partitioner::StickyPartitioner;
+use crate::records::BatchBuilder;
+use crate::types::{RecordMetadata, TopicPartition};
+
+pub(crate) type DeliveryTx = oneshot::Sender<Result<RecordMetadata, Error>>;
+
+/// A batch of records for one partition, plus everything needed to complete them.
+#[derive(Debug)]
+pub(crate) struct ProducerBatch {
+    pub(crate) id: u64,
+    pub(crate) tp: TopicPartition,
+    pub(crate) builder: BatchBuilder,
+    /// One waiter per record, with the record's timestamp.
+    pub(crate) waiters: Vec<(DeliveryTx, i64)>,
+    pub(crate) created: Instant,
+    /// Buffer memory held by this batch; released when the batch is dropped.
+    pub(crate) _memory: Option<OwnedSemaphorePermit>,
+    pub(crate) attempts: u32,
+    /// Encoded on first send and reused by retries.
+    pub(crate) encoded: Option<Bytes>,
+    pub(crate) retry_at: Option<Instant>,
+}
+
+impl ProducerBatch {
+    /// Completes every record: `Ok(base_offset)` gives record `i` offset `base + i`.
+    pub(crate) fn complete(self, result: Result<(i64, i64), Error>) {
+        let topic = self.tp.topic;
+        let partition = self.tp.partition;
+        match result {
+            Ok((base_offset, log_append_time)) => {
+                for (i, (tx, ts)) in self.waiters.into_iter().enumerate() {
+                    let offset = if base_offset < 0 { -1 } else { base_offset + i as i64 };
+                    let timestamp = if log_append_time >= 0 { log_append_time } else { ts };
+                    let _ = tx.send(Ok(RecordMetadata {
+                        topic: topic.clone(),
+                        partition,
+                        offset,
+                        timestamp,
+                    }));
+                }
+            }
+            Err(e) => {
+                for (tx, _) in self.waiters {
+                    let _ = tx.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Queues, mutes and bookkeeping, behind one mutex shared by `send` and the sender task.
+#[derive(Debug)]
+pub(crate) struct Accumulator {
+    pub(crate) queues: HashMap<TopicPartition, VecDeque<ProducerBatch>>,
+    pub(crate) in_flight: HashSet<TopicPartition>,
+    pub(crate) sticky: StickyPartitioner,
+    next_batch_id: u64,
+    /// Batches with an id up to this are ready regardless of linger (flush).
+    pub(crate) flush_up_to: u64,
+    pub(crate) closing: bool,
+    batch_size: usize,
+    linger: Duration,
+    compression: Compression,
+}
+
+/// Ids of batches not yet completed, so `flush` can wait for exactly the batches that
+/// existed when it was called.
+#[derive(Debug, Default)]
+pub(crate) struct Incomplete {
+    ids: Mutex<BTreeSet<u64>>,
+    pub(crate) changed: Notify,
+}
+
+impl Incomplete {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+        // Inserts and removes only; a poisoned lock still holds a valid set.
+        self.ids.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn insert(&self, id: u64) {
+        self.lock().insert(id);
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+        self.changed.notify_waiters();
+    }
+
+    pub(crate) fn any_up_to(&self, id: u64) -> bool {
+        self.lock().range(..=id).next().is_some()
+    }
+}
+
+/// What the sender should do next.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Partitions whose front batch is ready to send.
+    pub(crate) ready: Vec<TopicPartition>,
+    /// The earliest time a not-yet-ready batch becomes ready.
+    pub(crate) next_wakeup: Option<Instant>,
+    /// Batches that outlived the delivery timeout.
+    pub(crate) expired: Vec<ProducerBatch>,
+}
+
+impl Accumulator {
+    pub(crate) fn new(config: &ProducerConfig) -> Self {
+        Accumulator {
+            queues: HashMap::new(),
+            in_flight: HashSet::new(),
+            sticky: StickyPartitioner::default(),
+            next_batch_id: 1,
+            flush_up_to: 0,
+            closing: false,
+            batch_size: config.batch_size,
+            linger: config.linger,
+            compression: config.compression,
+        }
+    }
+
+    /// The id the next batch will get; every existing batch has a smaller one.
+    pub(crate) fn next_batch_id(&self) -> u64 {
+        self.next_batch_id
+    }
+
+    /// Appends one record to `tp`'s open batch (opening a new batch if it is full).
+    /// Returns whether the sender should look: a batch was opened (its linger timer must be
+    /// scheduled) or is now full.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn append(
+        &mut self,
+        tp: &TopicPartition,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(String, Option<Bytes>)],
+        memory: OwnedSemaphorePermit,
+        tx: DeliveryTx,
+        incomplete: &Incomplete,
+    ) -> Result<bool, Error> {
+        let size = BatchBuilder::record_size_upper_bound(key, value, headers);
+        let queue = self.queues.entry(tp.clone()).or_default();
+        let fits = queue
+            .back()
+            .is_some_and(|b| b.attempts == 0 && b.encoded.is_none() && b.builder.size() + size <= self.batch_size);
+        if !fits {
+            let id = self.next_batch_id;
+            self.next_batch_id += 1;
+            incomplete.insert(id);
+            queue.push_back(ProducerBatch {
+                id,
+                tp: tp.clone(),
+                builder: BatchBuilder::new(self.compression),
+                waiters: Vec::new(),
+                created: Instant::now(),
+                _memory: None,
+                attempts: 0,
+                encoded: None,
+                retry_at: None,
+            });
+        }
+        let Some(batch) = queue.back_mut() else {
+            return Err(Error::Encode("accumulator queue vanished".into()));
+        };
+        batch.builder.append(timestamp, key, value, headers)?;
+        batch.waiters.push((tx, timestamp));
+        match batch._memory.as_mut() {
+            Some(m) => m.merge(memory),
+            None => batch._memory = Some(memory),
+        }
+        Ok(!fits || batch.builder.size() >= self.batch_size || queue.len() > 1)
+    }
+
+    /// Finds ready batches and expired ones.
+    pub(crate) fn scan(&mut self, now: Instant, delivery_timeout: Duration) -> Scan {
+        let mut scan = Scan::default();
+        let wake = |t: Instant, scan: &mut Scan| {
+            scan.next_wakeup = Some(scan.next_wakeup.map_or(t, |w| w.min(t)));
+        };
+        for (tp, queue) in &mut self.queues {
+            if self.in_flight.contains(tp) {
+                continue;
+            }
+            while queue
+                .front()
+                .is_some_and(|b| now.duration_since(b.created) >= delivery_timeout)
+            {
+                if let Some(b) = queue.pop_front() {
+                    scan.expired.push(b);
+                }
+            }
+            let Some(front) = queue.front() else { continue };
+            if let Some(at) = front.retry_at {
+                if at > now {
+                    wake(at, &mut scan);
+                    continue;
+                }
+            }
+            let linger_done = front.created + self.linger;
+            let ready = queue.len() > 1
+                || front.attempts > 0
+                || front.builder.size() >= self.batch_size
+                || now >= linger_done
+                || front.id <= self.flush_up_to
+                || self.closing;
+            if ready {
+                scan.ready.push(tp.clone());
+            } else {
+                wake(linger_done, &mut scan);
+            }
+        }
+        self.queues.retain(|_, q| !q.is_empty());
+        scan
+    }
+
+    /// Whether nothing is queued or in flight.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.queues.is_empty() && self.in_flight.is_empty()
+    }
+}

@@ -1,0 +1,255 @@
+//! The producer: partitioning, batching, back-pressure, delivery futures.
+//!
+//! `send` picks the partition (explicit, murmur2 of the key, or sticky), waits for buffer
+//! memory (`buffer_memory` bytes; this is the back-pressure), appends the record to its
+//! partition's open batch and returns a [`DeliveryFuture`]. A background task
+//! ([`sender`]) sends ready batches. Records of one partition are delivered in order.
+//!
+//! Not yet: idempotence (InitProducerId, sequence numbers) and transactions; the batch
+//! builder already carries producer id / epoch / base sequence fields for them. Without
+//! idempotence a retry after a lost response can duplicate a batch, as with the Java client
+//! when `enable.idempotence=false`.
+
+mod accumulator;
+mod sender;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Notify, Semaphore, oneshot};
+
+use crate::cluster::Cluster;
+use crate::config::ProducerConfig;
+use crate::error::{Error, KafkaCode};
+use crate::partitioner::partition_for_key;
+use crate::records::{BATCH_HEADER_LEN, BatchBuilder};
+use crate::types::{ProducerRecord, RecordMetadata, TopicPartition};
+use accumulator::{Accumulator, Incomplete};
+
+/// State shared by producer handles and the sender task.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) cluster: Arc<Cluster>,
+    pub(crate) config: ProducerConfig,
+    config_error: Option<Error>,
+    acc: std::sync::Mutex<Accumulator>,
+    pub(crate) incomplete: Incomplete,
+    memory: Arc<Semaphore>,
+    pub(crate) wakeup: Notify,
+    pub(crate) stopping: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn lock_acc(&self) -> std::sync::MutexGuard<'_, Accumulator> {
+        // The accumulator is only changed in short, non-panicking sections; recovering a
+        // poisoned lock keeps the producer usable.
+        self.acc.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Stops the sender (after it drains) when the last producer handle is dropped.
+#[derive(Debug)]
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.lock_acc().closing = true;
+        self.0.stopping.store(true, Ordering::Release);
+        self.0.wakeup.notify_one();
+    }
+}
+
+/// A Kafka producer. Clones share the same buffer and sender task.
+#[derive(Clone, Debug)]
+pub struct Producer {
+    shared: Arc<Shared>,
+    _stop: Arc<StopOnDrop>,
+    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+/// Resolves when the broker acknowledged (or the producer gave up on) one record.
+#[derive(Debug)]
+#[must_use = "a DeliveryFuture does nothing unless awaited; dropping it does not cancel the send"]
+pub struct DeliveryFuture {
+    rx: oneshot::Receiver<Result<RecordMetadata, Error>>,
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| {
+            r.unwrap_or_else(|_| Err(Error::Closed("the producer dropped the record".into())))
+        })
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Whether `tp`'s open batch is full (KIP-480: the sticky partition moves on).
+fn full_batch(acc: &Accumulator, tp: &TopicPartition, batch_size: usize) -> bool {
+    acc.queues
+        .get(tp)
+        .and_then(|q| q.back())
+        .is_some_and(|b| b.builder.size() >= batch_size)
+}
+
+impl Producer {
+    pub(crate) fn new(cluster: Arc<Cluster>, config: ProducerConfig) -> Producer {
+        let config_error = config.validate().err();
+        let permits = config.buffer_memory.min(Semaphore::MAX_PERMITS);
+        let shared = Arc::new(Shared {
+            acc: std::sync::Mutex::new(Accumulator::new(&config)),
+            cluster,
+            config,
+            config_error,
+            incomplete: Incomplete::default(),
+            memory: Arc::new(Semaphore::new(permits)),
+            wakeup: Notify::new(),
+            stopping: AtomicBool::new(false),
+        });
+        let task = tokio::spawn(sender::run(shared.clone()));
+        Producer {
+            _stop: Arc::new(StopOnDrop(shared.clone())),
+            shared,
+            task: Arc::new(std::sync::Mutex::new(Some(task))),
+        }
+    }
+
+    /// Enqueues a record; waits for buffer space when the buffer is full (back-pressure).
+    ///
+    /// The returned future resolves with the record's offset once the broker acknowledged it.
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, Error> {
+        let sh = &self.shared;
+        if let Some(e) = &sh.config_error {
+            return Err(e.clone());
+        }
+        if sh.stopping.load(Ordering::Acquire) {
+            return Err(Error::Closed("producer is closed".into()));
+        }
+        let size = BATCH_HEADER_LEN
+            + BatchBuilder::record_size_upper_bound(
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &record.headers,
+            );
+        if size > sh.config.max_request_size {
+            return Err(Error::RecordTooLarge {
+                size,
+                limit: sh.config.max_request_size,
+                setting: "max_request_size",
+            });
+        }
+        let partitions = match sh.cluster.cached_partition_count(&record.topic) {
+            Some(n) => n,
+            None => sh.cluster.topic(&record.topic).await?.partition_count(),
+        };
+        let permits = u32::try_from(size).unwrap_or(u32::MAX);
+        let memory = sh
+            .memory
+            .clone()
+            .acquire_many_owned(permits)
+            .await
+            .map_err(|_| Error::Closed("producer is closed".into()))?;
+        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        let (tx, rx) = oneshot::channel();
+        let wake = {
+            let mut acc = sh.lock_acc();
+            let sticky = record.partition.is_none() && record.key.is_none();
+            let partition = match (record.partition, &record.key) {
+                (Some(p), _) => {
+                    if p < 0 || p >= partitions {
+                        return Err(Error::kafka(
+                            KafkaCode::UnknownTopicOrPartition,
+                            format!(
+                                "partition {p} of '{}' (it has {partitions} partitions)",
+                                record.topic
+                            ),
+                        ));
+                    }
+                    p
+                }
+                (None, Some(key)) => partition_for_key(key, partitions),
+                (None, None) => acc.sticky.partition(&record.topic, partitions),
+            };
+            let tp = TopicPartition::new(record.topic.clone(), partition);
+            let wake = acc.append(
+                &tp,
+                timestamp,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &record.headers,
+                memory,
+                tx,
+                &sh.incomplete,
+            )?;
+            let full = full_batch(&acc, &tp, sh.config.batch_size);
+            if full && sticky {
+                acc.sticky.on_new_batch(&tp.topic, partition, partitions);
+            }
+            wake
+        };
+        if wake {
+            sh.wakeup.notify_one();
+        }
+        Ok(DeliveryFuture { rx })
+    }
+
+    /// Sends everything enqueued so far and waits until each record is acknowledged or
+    /// failed (failures are reported through the records' delivery futures).
+    pub async fn flush(&self) -> Result<(), Error> {
+        let sh = &self.shared;
+        let up_to = {
+            let mut acc = sh.lock_acc();
+            let last = acc.next_batch_id().saturating_sub(1);
+            acc.flush_up_to = acc.flush_up_to.max(last);
+            last
+        };
+        sh.wakeup.notify_one();
+        loop {
+            let changed = sh.incomplete.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !sh.incomplete.any_up_to(up_to) {
+                return Ok(());
+            }
+            if self.sender_finished() {
+                return Err(Error::Closed("the producer's sender task stopped".into()));
+            }
+            changed.await;
+        }
+    }
+
+    fn sender_finished(&self) -> bool {
+        self.task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_none_or(tokio::task::JoinHandle::is_finished)
+    }
+
+    /// Flushes, then stops the background sender. Other clones stop working too.
+    pub async fn close(self) -> Result<(), Error> {
+        let flushed = self.flush().await;
+        self.shared.lock_acc().closing = true;
+        self.shared.stopping.store(true, Ordering::Release);
+        self.shared.wakeup.notify_one();
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = task {
+            t.await
+                .map_err(|e| Error::Closed(format!("producer sender task failed: {e}")))?;
+        }
+        flushed
+    }
+}
+
+#[cfg(test)]
+mod tests;
