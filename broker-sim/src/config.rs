@@ -9,6 +9,8 @@ use crate::error::BrokerError;
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
 /// `message.max.bytes`: the largest record batch accepted (Kafka's default, 1 MiB + 12).
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
+/// `fetch.max.bytes`: the most a Fetch response carries, whatever the client asks (55 MiB).
+pub const DEFAULT_FETCH_MAX_BYTES: usize = 57_671_680;
 
 /// How one broker node listens and behaves.
 ///
@@ -41,6 +43,9 @@ pub struct BrokerConfig {
     pub max_request_size: usize,
     /// `message.max.bytes`: larger record batches get MESSAGE_TOO_LARGE.
     pub max_message_bytes: usize,
+    /// `fetch.max.bytes`: caps a Fetch request's `max_bytes` (the first batch is still
+    /// returned whole when larger, KIP-74).
+    pub fetch_max_bytes: usize,
     /// Upper bound on partitions per topic. Kafka has none; an in-memory broker needs one so a
     /// CreateTopics request cannot make it allocate millions of partitions.
     pub max_partitions_per_topic: i32,
@@ -61,6 +66,7 @@ impl Default for BrokerConfig {
             group_max_session_timeout: Duration::from_millis(1_800_000),
             max_request_size: DEFAULT_MAX_REQUEST_SIZE,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
             max_partitions_per_topic: 10_000,
         }
     }
@@ -99,6 +105,9 @@ impl BrokerConfig {
         }
         if self.max_message_bytes < 61 {
             return fail("max_message_bytes must hold at least a batch header (61)".to_owned());
+        }
+        if self.fetch_max_bytes == 0 {
+            return fail("fetch_max_bytes must be positive".to_owned());
         }
         if self.group_min_session_timeout > self.group_max_session_timeout {
             return fail("group_min_session_timeout exceeds group_max_session_timeout".to_owned());

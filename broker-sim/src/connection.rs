@@ -111,8 +111,13 @@ impl Connection {
                     self.buffer.advance(4);
                     return Ok(Some(self.buffer.split_to(size).freeze()));
                 }
-                // Room for the rest of this frame (bounded by max_request_size above).
-                self.buffer.reserve(4 + size - self.buffer.len());
+                // Grow with the bytes that actually arrive (doubling, capped at what the frame
+                // still needs): a size prefix alone never buys a large allocation.
+                let needed = 4 + size - self.buffer.len();
+                let step = needed.min(self.buffer.len().max(READ_CHUNK));
+                if self.buffer.capacity() - self.buffer.len() < step {
+                    self.buffer.reserve(step);
+                }
             } else if self.buffer.capacity() - self.buffer.len() < 4096 {
                 self.buffer.reserve(READ_CHUNK);
             }
@@ -185,6 +190,26 @@ mod tests {
         );
         drop(client);
         assert!(conn.read_frame().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn large_declared_size_does_not_allocate_up_front() {
+        let (mut conn, mut client) = pair(100 << 20).await;
+        client
+            .write_all(&(90i32 << 20).to_be_bytes())
+            .await
+            .unwrap();
+        client.write_all(&[1, 2, 3]).await.unwrap();
+        drop(client);
+        assert!(matches!(
+            conn.read_frame().await,
+            Err(FrameError::Truncated { buffered: 7, .. })
+        ));
+        assert!(
+            conn.buffer.capacity() < 1 << 20,
+            "capacity {}",
+            conn.buffer.capacity()
+        );
     }
 
     #[tokio::test]

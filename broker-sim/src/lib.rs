@@ -95,7 +95,9 @@ mod protocol;
 mod server;
 mod state;
 
-pub use config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE};
+pub use config::{
+    BrokerConfig, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE,
+};
 pub use error::BrokerError;
 pub use group::{GroupState, GroupSummary, MemberSummary};
 pub use server::{Broker, BrokerHandle};

@@ -1,7 +1,8 @@
 //! Fetch (key 1), versions 4–16.
 //!
 //! Serves stored batches by slicing the log: from the batch holding `fetch_offset`, whole
-//! batches up to `partition_max_bytes` per partition and `max_bytes` in total, except that the
+//! batches up to `partition_max_bytes` per partition and `max_bytes` (capped by the broker's
+//! `fetch.max.bytes`) in total, except that the
 //! first partition with data always gets at least one whole batch (KIP-74), so a batch larger
 //! than the limits cannot stall a consumer. Nothing is decompressed or re-encoded.
 //!
@@ -116,7 +117,9 @@ fn read_partition(
 }
 
 fn pass(state: &BrokerState, v: i16, req: &FetchRequest) -> Pass {
-    let mut remaining = usize::try_from(req.max_bytes).unwrap_or(0);
+    let mut remaining = usize::try_from(req.max_bytes)
+        .unwrap_or(0)
+        .min(state.fetch_max_bytes);
     let read_committed = req.isolation_level == READ_COMMITTED;
     let mut bytes = 0usize;
     let mut any_error = false;

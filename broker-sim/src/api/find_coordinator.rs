@@ -17,11 +17,11 @@ pub(crate) const VERSIONS: (i16, i16) = (0, 4);
 
 const GROUP: i8 = 0;
 
-/// (error, node id, host, port) for one key.
+/// (error, node id, host, port) for a key of `key_type`: every group lives here, whatever
+/// its name (Kafka too answers an empty group id with a coordinator).
 fn locate(
     state: &BrokerState,
     key_type: i8,
-    key: &str,
 ) -> (Option<(ResponseError, &'static str)>, i32, String, i32) {
     if key_type != GROUP {
         return (
@@ -29,14 +29,6 @@ fn locate(
                 ResponseError::CoordinatorNotAvailable,
                 "kt broker has no transaction coordinator",
             )),
-            -1,
-            String::new(),
-            -1,
-        );
-    }
-    if key.is_empty() {
-        return (
-            Some((ResponseError::InvalidRequest, "empty group id")),
             -1,
             String::new(),
             -1,
@@ -60,7 +52,7 @@ pub(crate) fn handle(
             .coordinator_keys
             .into_iter()
             .map(|key| {
-                let (err, node, host, port) = locate(state, req.key_type, key.as_str());
+                let (err, node, host, port) = locate(state, req.key_type);
                 Coordinator::default()
                     .with_key(key)
                     .with_node_id(BrokerId(node))
@@ -72,7 +64,7 @@ pub(crate) fn handle(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
-    let (err, node, host, port) = locate(state, req.key_type, req.key.as_str());
+    let (err, node, host, port) = locate(state, req.key_type);
     let r = FindCoordinatorResponse::default()
         .with_error_code(err.map_or(0, |e| e.0.code()))
         .with_node_id(BrokerId(node))

@@ -257,6 +257,10 @@ pub(crate) async fn dispatch(
         client_id: header.client_id.clone(),
         client_host: client_host.to_owned(),
     };
+    tracing::debug!(
+        client = %client_host, client_id = %ctx.client_id, api = ?api_key,
+        version = header.api_version, correlation_id = header.correlation_id, "request"
+    );
     if !is_served(header.api_key, header.api_version) {
         tracing::warn!(
             client = %client_host, client_id = %ctx.client_id, api = ?api_key,

@@ -46,6 +46,7 @@ pub(crate) struct BrokerState {
     pub(crate) default_partitions: i32,
     pub(crate) auto_create_topics: bool,
     pub(crate) max_message_bytes: usize,
+    pub(crate) fetch_max_bytes: usize,
     pub(crate) max_partitions_per_topic: i32,
     topics: RwLock<TopicTable>,
     /// Bumped on every topic creation or deletion; fetches waiting on a deleted topic wake.
@@ -61,6 +62,7 @@ impl BrokerState {
             default_partitions: config.default_partitions,
             auto_create_topics: config.auto_create_topics,
             max_message_bytes: config.max_message_bytes,
+            fetch_max_bytes: config.fetch_max_bytes,
             max_partitions_per_topic: config.max_partitions_per_topic,
             topics: RwLock::new(TopicTable::default()),
             topics_changed: watch::Sender::new(0),
