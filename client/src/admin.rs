@@ -36,14 +36,14 @@ impl Admin {
 
     async fn controller(&self) -> Result<Connection, Error> {
         let md = self.cluster.metadata();
-        if md.controller_id >= 0 && md.brokers.contains_key(&md.controller_id) {
-            if let Ok(c) = self
+        if md.controller_id >= 0
+            && md.brokers.contains_key(&md.controller_id)
+            && let Ok(c) = self
                 .cluster
                 .broker_connection(md.controller_id, Purpose::Control)
                 .await
-            {
-                return Ok(c);
-            }
+        {
+            return Ok(c);
         }
         self.cluster.any_connection().await
     }
@@ -142,7 +142,9 @@ impl Admin {
             } else {
                 req.topic_names = topics.iter().map(|t| name(t)).collect();
             }
-            let resp = conn.send(&req, v, self.cluster.request_timeout() * 2).await?;
+            let resp = conn
+                .send(&req, v, self.cluster.request_timeout() * 2)
+                .await?;
             results = resp
                 .responses
                 .iter()
@@ -191,7 +193,10 @@ impl Admin {
             .iter()
             .map(|name| match md.topics.get(*name) {
                 Some(t) if t.error_code == 0 => Ok(t.describe()),
-                Some(t) => Err(Error::kafka(t.error_code, format!("describe topic '{name}'"))),
+                Some(t) => Err(Error::kafka(
+                    t.error_code,
+                    format!("describe topic '{name}'"),
+                )),
                 None => Err(Error::kafka(
                     KafkaCode::UnknownTopicOrPartition,
                     format!("describe topic '{name}'"),

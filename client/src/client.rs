@@ -162,18 +162,23 @@ async fn list_offsets_on(
     let mut found: HashMap<(&str, i32), (i16, i64)> = HashMap::new();
     for t in &resp.topics {
         for p in &t.partitions {
-            found.insert((t.name.0.as_str(), p.partition_index), (p.error_code, p.offset));
+            found.insert(
+                (t.name.0.as_str(), p.partition_index),
+                (p.error_code, p.offset),
+            );
         }
     }
     Ok(items
         .iter()
-        .map(|(tp, _)| match found.get(&(tp.topic.as_str(), tp.partition)) {
-            Some((0, offset)) => Ok(*offset),
-            Some((code, _)) => Err(Error::kafka(*code, format!("ListOffsets {tp}"))),
-            None => Err(Error::Protocol(format!(
-                "ListOffsets response from {} lacks {tp}",
-                conn.broker()
-            ))),
-        })
+        .map(
+            |(tp, _)| match found.get(&(tp.topic.as_str(), tp.partition)) {
+                Some((0, offset)) => Ok(*offset),
+                Some((code, _)) => Err(Error::kafka(*code, format!("ListOffsets {tp}"))),
+                None => Err(Error::Protocol(format!(
+                    "ListOffsets response from {} lacks {tp}",
+                    conn.broker()
+                ))),
+            },
+        )
         .collect())
 }

@@ -51,8 +51,7 @@ pub fn compress(codec: Compression, data: &[u8]) -> Result<Vec<u8>, Error> {
                 Vec::with_capacity(data.len() / 2 + 64),
             );
             enc.write_all(data).map_err(|e| enc_err("lz4", e))?;
-            enc.finish()
-                .map_err(|e| Error::Encode(format!("lz4: {e}")))
+            enc.finish().map_err(|e| Error::Encode(format!("lz4: {e}")))
         }
         Compression::Zstd => Ok(ruzstd::encoding::compress_to_vec(
             data,
@@ -124,14 +123,18 @@ fn snappy_xerial_decode(mut chunks: &[u8], limit: usize) -> Result<Vec<u8>, Erro
     let mut out = Vec::new();
     while !chunks.is_empty() {
         if chunks.len() < 4 {
-            return Err(Error::CorruptRecord("snappy: truncated xerial chunk length".into()));
+            return Err(Error::CorruptRecord(
+                "snappy: truncated xerial chunk length".into(),
+            ));
         }
         let len = i32::from_be_bytes([chunks[0], chunks[1], chunks[2], chunks[3]]);
         let len = usize::try_from(len)
             .map_err(|_| Error::CorruptRecord("snappy: negative xerial chunk length".into()))?;
         let rest = &chunks[4..];
         if rest.len() < len {
-            return Err(Error::CorruptRecord("snappy: truncated xerial chunk".into()));
+            return Err(Error::CorruptRecord(
+                "snappy: truncated xerial chunk".into(),
+            ));
         }
         snappy_raw_block(&rest[..len], limit, &mut out)?;
         chunks = &rest[len..];
@@ -161,9 +164,11 @@ fn zstd_decode(data: &[u8], limit: usize) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut source = data;
     while !source.is_empty() {
-        let decoder =
-            ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut source, ZSTD_MAX_WINDOW)
-                .map_err(|e| Error::CorruptRecord(format!("zstd: {e}")))?;
+        let decoder = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+            &mut source,
+            ZSTD_MAX_WINDOW,
+        )
+        .map_err(|e| Error::CorruptRecord(format!("zstd: {e}")))?;
         let room = (limit - out.len()) as u64 + 1;
         decoder
             .take(room)
@@ -207,7 +212,10 @@ mod tests {
         let z = compress(Compression::Snappy, &data).unwrap();
         assert_eq!(&z[..8], &XERIAL_MAGIC);
         let raw = snap::raw::Encoder::new().compress_vec(&data).unwrap();
-        assert_eq!(decompress(Compression::Snappy, &raw, data.len()).unwrap(), data);
+        assert_eq!(
+            decompress(Compression::Snappy, &raw, data.len()).unwrap(),
+            data
+        );
     }
 
     #[test]
@@ -234,7 +242,10 @@ mod tests {
     fn two_zstd_frames_concatenate() {
         let mut z = compress(Compression::Zstd, b"first ").unwrap();
         z.extend(compress(Compression::Zstd, b"second").unwrap());
-        assert_eq!(decompress(Compression::Zstd, &z, 100).unwrap(), b"first second");
+        assert_eq!(
+            decompress(Compression::Zstd, &z, 100).unwrap(),
+            b"first second"
+        );
     }
 
     proptest! {

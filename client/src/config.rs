@@ -338,7 +338,10 @@ mod tests {
     #[test]
     fn bootstrap_list_is_split() {
         let c = ClientConfig::new("127.0.0.1:9092, localhost:9093");
-        assert_eq!(c.bootstrap_servers, vec!["127.0.0.1:9092", "localhost:9093"]);
+        assert_eq!(
+            c.bootstrap_servers,
+            vec!["127.0.0.1:9092", "localhost:9093"]
+        );
         assert!(c.validate().is_ok());
         assert!(ClientConfig::new("").validate().is_err());
         assert!(ClientConfig::new("nohost").validate().is_err());
@@ -348,7 +351,10 @@ mod tests {
     #[test]
     fn host_port_handles_ipv6() {
         assert_eq!(parse_host_port("[::1]:9092").unwrap(), ("::1".into(), 9092));
-        assert_eq!(parse_host_port("localhost:1").unwrap(), ("localhost".into(), 1));
+        assert_eq!(
+            parse_host_port("localhost:1").unwrap(),
+            ("localhost".into(), 1)
+        );
     }
 
     #[test]

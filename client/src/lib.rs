@@ -18,7 +18,8 @@ pub mod types;
 pub use admin::Admin;
 pub use client::Client;
 pub use config::{
-    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, OffsetReset, ProducerConfig,
+    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, OffsetReset,
+    ProducerConfig,
 };
 pub use consumer::Consumer;
 pub use error::{Error, KafkaCode};

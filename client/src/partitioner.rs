@@ -66,10 +66,10 @@ pub(crate) struct StickyPartitioner {
 impl StickyPartitioner {
     /// The sticky partition of `topic`, choosing one if there is none yet.
     pub(crate) fn partition(&mut self, topic: &str, partitions: i32) -> i32 {
-        if let Some(&p) = self.current.get(topic) {
-            if p < partitions {
-                return p;
-            }
+        if let Some(&p) = self.current.get(topic)
+            && p < partitions
+        {
+            return p;
         }
         let p = self.rng.below(partitions);
         self.current.insert(topic.to_owned(), p);
@@ -137,7 +137,10 @@ mod tests {
             ("foobar", -790_332_482),
             ("a-little-bit-long-string", -985_981_536),
             ("a-little-bit-longer-string", -1_486_304_829),
-            ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971),
+            (
+                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58_897_971,
+            ),
             ("abc", 479_470_107),
             ("string-f-24-chars-length", 124_730_809),
             ("string-fo-25-chars-length", 1_269_511_650),
@@ -164,7 +167,11 @@ mod tests {
             ("a", 2, 0),
         ];
         for (key, n, want) in table {
-            assert_eq!(partition_for_key(key.as_bytes(), n), want, "{key:?} over {n}");
+            assert_eq!(
+                partition_for_key(key.as_bytes(), n),
+                want,
+                "{key:?} over {n}"
+            );
         }
     }
 
@@ -181,7 +188,11 @@ mod tests {
         let p = s.partition("t", 4);
         assert_eq!(s.partition("t", 4), p);
         s.on_new_batch("t", (p + 1) % 4, 4);
-        assert_eq!(s.partition("t", 4), p, "another partition's batch does not move it");
+        assert_eq!(
+            s.partition("t", 4),
+            p,
+            "another partition's batch does not move it"
+        );
         s.on_new_batch("t", p, 4);
         let q = s.partition("t", 4);
         assert_ne!(q, p);

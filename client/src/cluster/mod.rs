@@ -35,6 +35,9 @@ pub(crate) enum Purpose {
     Control,
 }
 
+/// How long a topic the cluster does not know is waited for.
+const UNKNOWN_TOPIC_PATIENCE: Duration = Duration::from_secs(2);
+
 type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
 
 /// Pool + metadata cache.
@@ -110,16 +113,20 @@ impl Cluster {
 
     /// A pooled connection to `addr` for `purpose`, connecting (or replacing a closed one)
     /// if needed.
-    pub(crate) async fn connection(&self, addr: &str, purpose: Purpose) -> Result<Connection, Error> {
+    pub(crate) async fn connection(
+        &self,
+        addr: &str,
+        purpose: Purpose,
+    ) -> Result<Connection, Error> {
         let slot = lock(&self.pool)
             .entry((addr.to_owned(), purpose))
             .or_default()
             .clone();
         let mut guard = slot.lock().await;
-        if let Some(c) = guard.as_ref() {
-            if !c.is_closed() {
-                return Ok(c.clone());
-            }
+        if let Some(c) = guard.as_ref()
+            && !c.is_closed()
+        {
+            return Ok(c.clone());
         }
         let c = Connection::connect(addr, &self.conn_config).await?;
         *guard = Some(c.clone());
@@ -133,14 +140,20 @@ impl Cluster {
     }
 
     /// A connection to broker `node`.
-    pub(crate) async fn broker_connection(&self, node: i32, purpose: Purpose) -> Result<Connection, Error> {
+    pub(crate) async fn broker_connection(
+        &self,
+        node: i32,
+        purpose: Purpose,
+    ) -> Result<Connection, Error> {
         let addr = match self.metadata().broker_addr(node) {
             Some(a) => a.to_owned(),
             None => {
                 self.refresh(&[]).await?;
                 self.metadata()
                     .broker_addr(node)
-                    .ok_or_else(|| Error::Protocol(format!("broker {node} is not in the cluster metadata")))?
+                    .ok_or_else(|| {
+                        Error::Protocol(format!("broker {node} is not in the cluster metadata"))
+                    })?
                     .to_owned()
             }
         };
@@ -229,7 +242,10 @@ impl Cluster {
         }
         let resp = conn.send(&req, v, self.config.request_timeout).await?;
         if resp.error_code != 0 {
-            return Err(Error::kafka(resp.error_code, format!("Metadata from {}", conn.broker())));
+            return Err(Error::kafka(
+                resp.error_code,
+                format!("Metadata from {}", conn.broker()),
+            ));
         }
         Ok(Metadata::from_response(&resp))
     }
@@ -244,9 +260,12 @@ impl Cluster {
 
     /// The metadata of `topic`, refreshing if it is unknown, stale or has no leader yet.
     /// Retriable topic errors (a topic just created has no leader for a moment) are retried
-    /// until the request timeout.
+    /// until the request timeout; UNKNOWN_TOPIC_OR_PARTITION only briefly (a new topic takes
+    /// a moment to reach every broker), so a missing topic is reported quickly.
     pub(crate) async fn topic(&self, topic: &str) -> Result<TopicMetadata, Error> {
-        let deadline = Instant::now() + self.config.request_timeout;
+        let start = Instant::now();
+        let deadline = start + self.config.request_timeout;
+        let unknown_deadline = start + self.config.request_timeout.min(UNKNOWN_TOPIC_PATIENCE);
         let mut force = false;
         loop {
             let md = if force || self.is_stale() || !self.metadata().topics.contains_key(topic) {
@@ -265,12 +284,18 @@ impl Cluster {
                 Some(t) if t.error_code != 0 => KafkaCode::from(t.error_code),
                 _ => KafkaCode::UnknownTopicOrPartition,
             };
-            if !err.is_retriable() || Instant::now() + self.config.retry_backoff >= deadline {
+            let give_up_at = if err == KafkaCode::UnknownTopicOrPartition {
+                unknown_deadline
+            } else {
+                deadline
+            };
+            if !err.is_retriable() || Instant::now() + self.config.retry_backoff >= give_up_at {
                 // A topic with some leaderless partitions is still usable.
-                if let Some(t) = md.topics.get(topic) {
-                    if t.error_code == 0 && !t.partitions.is_empty() {
-                        return Ok(t.clone());
-                    }
+                if let Some(t) = md.topics.get(topic)
+                    && t.error_code == 0
+                    && !t.partitions.is_empty()
+                {
+                    return Ok(t.clone());
                 }
                 return Err(Error::kafka(err, format!("metadata for topic '{topic}'")));
             }
@@ -313,7 +338,10 @@ impl Cluster {
             )),
             None => Err(Error::kafka(
                 KafkaCode::UnknownTopicOrPartition,
-                format!("{topic}-{partition} (topic has {} partitions)", t.partition_count()),
+                format!(
+                    "{topic}-{partition} (topic has {} partitions)",
+                    t.partition_count()
+                ),
             )),
         }
     }

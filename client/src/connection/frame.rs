@@ -100,9 +100,7 @@ pub(crate) fn encode_request<B: Encodable>(
     header.client_id = Some(client_id.clone());
     let header_version = api_key.request_header_version(version);
     let enc = |e: &dyn std::fmt::Display| Error::Encode(format!("{api_key:?} v{version}: {e}"));
-    let size = header
-        .compute_size(header_version)
-        .map_err(|e| enc(&e))?
+    let size = header.compute_size(header_version).map_err(|e| enc(&e))?
         + body.compute_size(version).map_err(|e| enc(&e))?;
     let size_i32 = i32::try_from(size)
         .map_err(|_| Error::Encode(format!("{api_key:?} request of {size} bytes is too large")))?;
@@ -129,7 +127,9 @@ pub(crate) fn skip_tagged_fields(body: &mut Bytes) -> Result<(), Error> {
         let _tag = read_uvarint(body)?;
         let len = read_uvarint(body)? as usize;
         if len > body.remaining() {
-            return Err(Error::Protocol("response header tagged field overruns frame".into()));
+            return Err(Error::Protocol(
+                "response header tagged field overruns frame".into(),
+            ));
         }
         body.advance(len);
     }
@@ -140,7 +140,9 @@ fn read_uvarint(b: &mut Bytes) -> Result<u32, Error> {
     let mut v: u32 = 0;
     for i in 0..5 {
         if !b.has_remaining() {
-            return Err(Error::Protocol("truncated varint in response header".into()));
+            return Err(Error::Protocol(
+                "truncated varint in response header".into(),
+            ));
         }
         let byte = b.get_u8();
         v |= u32::from(byte & 0x7f) << (7 * i);
@@ -157,8 +159,18 @@ mod tests {
 
     #[tokio::test]
     async fn frames_are_bounded_and_diagnosed() {
-        assert!(frame_len(*b"HTTP", 100, "b").unwrap_err().to_string().contains("HTTP"));
-        assert!(frame_len([0x15, 0x03, 0x03, 0], 100, "b").unwrap_err().to_string().contains("TLS"));
+        assert!(
+            frame_len(*b"HTTP", 100, "b")
+                .unwrap_err()
+                .to_string()
+                .contains("HTTP")
+        );
+        assert!(
+            frame_len([0x15, 0x03, 0x03, 0], 100, "b")
+                .unwrap_err()
+                .to_string()
+                .contains("TLS")
+        );
         assert!(frame_len((-5i32).to_be_bytes(), 100, "b").is_err());
         assert!(frame_len(101i32.to_be_bytes(), 100, "b").is_err());
         assert_eq!(frame_len(100i32.to_be_bytes(), 100, "b").unwrap(), 100);
@@ -171,7 +183,10 @@ mod tests {
             Err(Error::ConnectionClosed { .. })
         ));
         let mut ok: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 7];
-        assert_eq!(&read_frame(&mut ok, 100, "b").await.unwrap().unwrap()[..], &[0, 0, 0, 7]);
+        assert_eq!(
+            &read_frame(&mut ok, 100, "b").await.unwrap().unwrap()[..],
+            &[0, 0, 0, 7]
+        );
     }
 
     #[test]

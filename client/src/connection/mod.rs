@@ -121,10 +121,13 @@ impl Shared {
     }
 
     fn closed_error(&self) -> Error {
-        self.lock().closed.clone().unwrap_or_else(|| Error::ConnectionClosed {
-            broker: self.broker.clone(),
-            reason: "connection closed".into(),
-        })
+        self.lock()
+            .closed
+            .clone()
+            .unwrap_or_else(|| Error::ConnectionClosed {
+                broker: self.broker.clone(),
+                reason: "connection closed".into(),
+            })
     }
 }
 
@@ -142,27 +145,31 @@ impl Drop for PendingGuard<'_> {
 
 impl Connection {
     /// Connects to `addr` (`host:port`) and negotiates API versions.
-    pub(crate) async fn connect(addr: &str, config: &ConnectionConfig) -> Result<Connection, Error> {
-        let stream = match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
-            Err(_) => {
-                return Err(Error::Timeout(format!(
-                    "connecting to {addr} took longer than {:?}",
-                    config.connect_timeout
-                )));
-            }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                return Err(Error::ConnectionRefused {
-                    broker: addr.to_owned(),
-                });
-            }
-            Ok(Err(e)) => {
-                return Err(Error::Connect {
-                    broker: addr.to_owned(),
-                    source: Arc::new(e),
-                });
-            }
-            Ok(Ok(s)) => s,
-        };
+    pub(crate) async fn connect(
+        addr: &str,
+        config: &ConnectionConfig,
+    ) -> Result<Connection, Error> {
+        let stream =
+            match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+                Err(_) => {
+                    return Err(Error::Timeout(format!(
+                        "connecting to {addr} took longer than {:?}",
+                        config.connect_timeout
+                    )));
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    return Err(Error::ConnectionRefused {
+                        broker: addr.to_owned(),
+                    });
+                }
+                Ok(Err(e)) => {
+                    return Err(Error::Connect {
+                        broker: addr.to_owned(),
+                        source: Arc::new(e),
+                    });
+                }
+                Ok(Ok(s)) => s,
+            };
         let _ = stream.set_nodelay(true);
         let conn = Connection::from_stream(stream, addr, config);
         let table = conn.negotiate_versions(config.request_timeout).await?;
@@ -225,10 +232,7 @@ impl Connection {
 
     fn next_correlation_id(&self) -> i32 {
         // Wraps after 2^31 requests; ids only need to be unique among requests in flight.
-        self.inner
-            .correlation
-            .fetch_add(1, Ordering::Relaxed)
-            & 0x7fff_ffff
+        self.inner.correlation.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff
     }
 
     /// Sends `req` at `version` and decodes the response, rejecting trailing bytes.
@@ -375,7 +379,11 @@ impl Connection {
                     .iter()
                     .find(|k| k.api_key == ApiKey::ApiVersions as i16)
                     .map_or(0, |k| k.max_version);
-                version = if their_max < version { their_max.max(0) } else { 0 };
+                version = if their_max < version {
+                    their_max.max(0)
+                } else {
+                    0
+                };
                 tracing::debug!(broker = %self.inner.broker, version, "ApiVersions: stepping down (KIP-511)");
                 continue;
             }
@@ -475,12 +483,12 @@ async fn read_loop(
             tracing::debug!(broker = %shared.broker, correlation_id, "response for an abandoned request");
             continue;
         };
-        if pending.response_header_version >= 1 {
-            if let Err(e) = frame::skip_tagged_fields(&mut body) {
-                let _ = pending.tx.send(Err(e.clone()));
-                shared.poison(e);
-                return;
-            }
+        if pending.response_header_version >= 1
+            && let Err(e) = frame::skip_tagged_fields(&mut body)
+        {
+            let _ = pending.tx.send(Err(e.clone()));
+            shared.poison(e);
+            return;
         }
         let _ = pending.tx.send(Ok(body));
     }

@@ -31,11 +31,17 @@ async fn negotiates_and_sends_requests() {
     let c = Connection::connect(&b.addr, &config()).await.unwrap();
     let v = c.version(ApiKey::Metadata).unwrap();
     assert_eq!(v, 12);
-    let resp = c.send(&metadata_all(), v, Duration::from_secs(5)).await.unwrap();
+    let resp = c
+        .send(&metadata_all(), v, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(resp.topics.len(), 1);
     assert_eq!(resp.topics[0].partitions.len(), 3);
     // ApiVersions v3 was accepted first time.
-    assert_eq!(b.state.seen.lock().unwrap()[0], (ApiKey::ApiVersions as i16, 3));
+    assert_eq!(
+        b.state.seen.lock().unwrap()[0],
+        (ApiKey::ApiVersions as i16, 3)
+    );
 }
 
 #[tokio::test]
@@ -55,7 +61,11 @@ async fn several_requests_in_flight() {
     assert!(results.iter().all(Result::is_ok));
     // The fake delays each response by 200 ms but handles requests concurrently; eight
     // requests answered in far less than 8 x 200 ms were pipelined.
-    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(b.state.count(ApiKey::Metadata), 8);
 }
 
@@ -86,13 +96,19 @@ async fn dropped_socket_poisons_every_waiter() {
     let (r1, r2, r3) = tokio::join!(first, second, dropper);
     for r in [r1.map(|_| ()), r2.map(|_| ()), r3.map(|_| ())] {
         assert!(
-            matches!(r, Err(Error::ConnectionClosed { .. }) | Err(Error::Io { .. })),
+            matches!(
+                r,
+                Err(Error::ConnectionClosed { .. }) | Err(Error::Io { .. })
+            ),
             "{r:?}"
         );
     }
     assert!(c.is_closed());
     let again = c.send(&req, v, Duration::from_secs(1)).await;
-    assert!(matches!(again, Err(Error::ConnectionClosed { .. }) | Err(Error::Io { .. })));
+    assert!(matches!(
+        again,
+        Err(Error::ConnectionClosed { .. }) | Err(Error::Io { .. })
+    ));
 }
 
 #[tokio::test]
@@ -147,7 +163,8 @@ async fn timeout_poisons_and_dropped_waiters_are_forgotten() {
 async fn oversized_frames_are_rejected() {
     let b = FakeBroker::start().await;
     for i in 0..50 {
-        b.state.create_topic(&format!("topic-with-a-long-name-{i}"), 20);
+        b.state
+            .create_topic(&format!("topic-with-a-long-name-{i}"), 20);
     }
     let mut cfg = config();
     cfg.max_response_size = 2048;

@@ -64,9 +64,8 @@ impl ApiVersionTable {
 
     /// The version to use for `key` with this broker.
     pub(crate) fn pick(&self, key: ApiKey, broker: &str) -> Result<i16, Error> {
-        let (our_min, our_max) = ours(key).ok_or_else(|| {
-            Error::Encode(format!("kt has no version table entry for {key:?}"))
-        })?;
+        let (our_min, our_max) = ours(key)
+            .ok_or_else(|| Error::Encode(format!("kt has no version table entry for {key:?}")))?;
         let unsupported = |theirs: String| Error::UnsupportedVersion {
             broker: broker.to_owned(),
             api: format!("{key:?}"),
@@ -118,7 +117,12 @@ mod tests {
         assert!(matches!(e, Error::UnsupportedVersion { .. }));
         assert!(e.to_string().contains("Produce"), "{e}");
         assert!(t.pick(ApiKey::Fetch, "b:1").is_err());
-        assert!(t.pick(ApiKey::Metadata, "b:1").unwrap_err().to_string().contains("not advertised"));
+        assert!(
+            t.pick(ApiKey::Metadata, "b:1")
+                .unwrap_err()
+                .to_string()
+                .contains("not advertised")
+        );
     }
 
     #[test]

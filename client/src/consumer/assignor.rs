@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as AssignedTopic;
-use kafka_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName};
+use kafka_protocol::messages::{
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 use crate::config::AssignmentStrategy;
@@ -44,7 +46,10 @@ fn proto_err(what: &str) -> Error {
 /// Encodes our subscription.
 pub(crate) fn encode_subscription(topics: &[String]) -> Result<Bytes, Error> {
     let mut s = ConsumerProtocolSubscription::default();
-    s.topics = topics.iter().map(|t| StrBytes::from_string(t.clone())).collect();
+    s.topics = topics
+        .iter()
+        .map(|t| StrBytes::from_string(t.clone()))
+        .collect();
     let mut buf = BytesMut::new();
     buf.put_i16(SUBSCRIPTION_VERSION);
     s.encode(&mut buf, SUBSCRIPTION_VERSION)
@@ -65,7 +70,10 @@ pub(crate) fn decode_subscription(mut bytes: Bytes) -> Result<Vec<String>, Error
 pub(crate) fn encode_assignment(partitions: &[TopicPartition]) -> Result<Bytes, Error> {
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for tp in partitions {
-        by_topic.entry(tp.topic.as_str()).or_default().push(tp.partition);
+        by_topic
+            .entry(tp.topic.as_str())
+            .or_default()
+            .push(tp.partition);
     }
     let mut a = ConsumerProtocolAssignment::default();
     a.assigned_partitions = by_topic
@@ -236,7 +244,9 @@ pub(crate) fn assign(
                     let start = per * i + i.min(extra);
                     let len = per + i32::from(i < extra);
                     if let Some(list) = out.get_mut(&m.member_id) {
-                        list.extend((start..start + len).map(|p| TopicPartition::new(topic.clone(), p)));
+                        list.extend(
+                            (start..start + len).map(|p| TopicPartition::new(topic.clone(), p)),
+                        );
                     }
                 }
             }
@@ -281,14 +291,20 @@ mod tests {
     }
 
     fn tps(list: &[(&str, i32)]) -> Vec<TopicPartition> {
-        list.iter().map(|&(t, p)| TopicPartition::new(t, p)).collect()
+        list.iter()
+            .map(|&(t, p)| TopicPartition::new(t, p))
+            .collect()
     }
 
     #[test]
     fn range_matches_the_java_javadoc_example() {
         // RangeAssignor javadoc: C0, C1 subscribed to t0, t1 with 3 partitions each.
         let parts = BTreeMap::from([("t0".to_string(), 3), ("t1".to_string(), 3)]);
-        let a = assign(AssignmentStrategy::Range, &[m("C1", &["t0", "t1"]), m("C0", &["t0", "t1"])], &parts);
+        let a = assign(
+            AssignmentStrategy::Range,
+            &[m("C1", &["t0", "t1"]), m("C0", &["t0", "t1"])],
+            &parts,
+        );
         assert_eq!(a["C0"], tps(&[("t0", 0), ("t0", 1), ("t1", 0), ("t1", 1)]));
         assert_eq!(a["C1"], tps(&[("t0", 2), ("t1", 2)]));
     }
@@ -296,7 +312,11 @@ mod tests {
     #[test]
     fn roundrobin_matches_the_java_javadoc_example() {
         let parts = BTreeMap::from([("t0".to_string(), 3), ("t1".to_string(), 3)]);
-        let a = assign(AssignmentStrategy::RoundRobin, &[m("C0", &["t0", "t1"]), m("C1", &["t0", "t1"])], &parts);
+        let a = assign(
+            AssignmentStrategy::RoundRobin,
+            &[m("C0", &["t0", "t1"]), m("C1", &["t0", "t1"])],
+            &parts,
+        );
         assert_eq!(a["C0"], tps(&[("t0", 0), ("t0", 2), ("t1", 1)]));
         assert_eq!(a["C1"], tps(&[("t0", 1), ("t1", 0), ("t1", 2)]));
     }
@@ -307,7 +327,11 @@ mod tests {
         let parts = BTreeMap::from([("t0".into(), 1), ("t1".into(), 2), ("t2".into(), 3)]);
         let a = assign(
             AssignmentStrategy::RoundRobin,
-            &[m("C0", &["t0"]), m("C1", &["t0", "t1"]), m("C2", &["t0", "t1", "t2"])],
+            &[
+                m("C0", &["t0"]),
+                m("C1", &["t0", "t1"]),
+                m("C2", &["t0", "t1", "t2"]),
+            ],
             &parts,
         );
         assert_eq!(a["C0"], tps(&[("t0", 0)]));
@@ -347,7 +371,10 @@ mod tests {
         let mut buf = BytesMut::new();
         buf.put_i16(3);
         s.encode(&mut buf, 3).unwrap();
-        assert_eq!(decode_subscription(buf.clone().freeze()).unwrap(), vec!["t"]);
+        assert_eq!(
+            decode_subscription(buf.clone().freeze()).unwrap(),
+            vec!["t"]
+        );
         // Version 7 from the future, with an extra trailing field: read as v3.
         let mut future = BytesMut::new();
         future.put_i16(7);

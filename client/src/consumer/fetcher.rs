@@ -61,7 +61,10 @@ pub(crate) async fn fetch(
     req.topics = topics;
     let resp = conn.send(&req, v, request_timeout + wait).await?;
     if resp.error_code != 0 {
-        return Err(Error::kafka(resp.error_code, format!("Fetch from {}", conn.broker())));
+        return Err(Error::kafka(
+            resp.error_code,
+            format!("Fetch from {}", conn.broker()),
+        ));
     }
     let mut out = Vec::with_capacity(targets.len());
     for t in resp.responses {
@@ -146,8 +149,13 @@ mod tests {
     fn batch(base: i64, n: usize, bits: i16) -> Bytes {
         let mut b = BatchBuilder::new(Compression::None).with_attribute_bits(bits);
         for i in 0..n {
-            b.append(i as i64, None, Some(format!("v{}", base + i as i64).as_bytes()), &[])
-                .unwrap();
+            b.append(
+                i as i64,
+                None,
+                Some(format!("v{}", base + i as i64).as_bytes()),
+                &[],
+            )
+            .unwrap();
         }
         b.build(base).unwrap()
     }
@@ -174,8 +182,14 @@ mod tests {
         let mut data = full.to_vec();
         let second = batch(2, 2, 0);
         data.extend_from_slice(&second[..second.len() - 5]);
-        let (recs, next) =
-            records_from(&TopicPartition::new("t", 0), &Bytes::from(data), 0, None, 1 << 20).unwrap();
+        let (recs, next) = records_from(
+            &TopicPartition::new("t", 0),
+            &Bytes::from(data),
+            0,
+            None,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(next, 2);
     }

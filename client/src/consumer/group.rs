@@ -97,10 +97,10 @@ impl Membership {
         if self.flags.coordinator_lost.swap(false, Ordering::AcqRel) {
             self.coordinator = None;
         }
-        if let Some(c) = &self.coordinator {
-            if !c.is_closed() {
-                return Ok(c.clone());
-            }
+        if let Some(c) = &self.coordinator
+            && !c.is_closed()
+        {
+            return Ok(c.clone());
         }
         let deadline = Instant::now() + cluster.request_timeout();
         loop {
@@ -191,7 +191,11 @@ impl Membership {
                     let retriable = e.is_retriable()
                         || matches!(
                             code,
-                            Some(KafkaCode::RebalanceInProgress | KafkaCode::IllegalGeneration | KafkaCode::UnknownMemberId)
+                            Some(
+                                KafkaCode::RebalanceInProgress
+                                    | KafkaCode::IllegalGeneration
+                                    | KafkaCode::UnknownMemberId
+                            )
                         );
                     if !retriable {
                         return Err(e);
@@ -262,7 +266,10 @@ impl Membership {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let strategy = AssignmentStrategy::from_protocol_name(&protocol).ok_or_else(|| {
-            Error::Protocol(format!("{}: the group chose unknown assignor '{protocol}'", ctx()))
+            Error::Protocol(format!(
+                "{}: the group chose unknown assignor '{protocol}'",
+                ctx()
+            ))
         })?;
 
         let mut assignments = Vec::new();
@@ -287,7 +294,9 @@ impl Membership {
                     Ok(md) => {
                         counts.insert(t.clone(), md.partition_count());
                     }
-                    Err(e) => tracing::warn!(topic = %t, error = %e, "subscribed topic has no metadata; assigning none of it"),
+                    Err(e) => {
+                        tracing::warn!(topic = %t, error = %e, "subscribed topic has no metadata; assigning none of it")
+                    }
                 }
             }
             let plan = assignor::assign(strategy, &members, &counts);
@@ -334,7 +343,11 @@ impl Membership {
             session_timeout: config.session_timeout,
             request_timeout: timeout,
         };
-        self.heartbeat = Some(tokio::spawn(heartbeat_loop(conn, params, self.flags.clone())));
+        self.heartbeat = Some(tokio::spawn(heartbeat_loop(
+            conn,
+            params,
+            self.flags.clone(),
+        )));
     }
 
     /// Stops heartbeats and leaves the group (static members only stop heartbeating).
@@ -359,7 +372,10 @@ impl Membership {
         self.member_id.clear();
         let code = KafkaCode::from(resp.error_code);
         if code != KafkaCode::None && code != KafkaCode::UnknownMemberId {
-            return Err(Error::kafka(code, format!("LeaveGroup '{}'", self.group_id)));
+            return Err(Error::kafka(
+                code,
+                format!("LeaveGroup '{}'", self.group_id),
+            ));
         }
         Ok(())
     }
@@ -405,10 +421,16 @@ async fn heartbeat_loop(conn: Connection, p: HeartbeatParams, flags: Arc<Flags>)
                 KafkaCode::CoordinatorLoadInProgress => {}
                 code => {
                     tracing::debug!(group = %p.group_id, %code, "heartbeat asks to rejoin");
-                    if matches!(code, KafkaCode::UnknownMemberId | KafkaCode::FencedInstanceId) {
+                    if matches!(
+                        code,
+                        KafkaCode::UnknownMemberId | KafkaCode::FencedInstanceId
+                    ) {
                         flags.reset_member_id.store(true, Ordering::Release);
                     }
-                    if matches!(code, KafkaCode::NotCoordinator | KafkaCode::CoordinatorNotAvailable) {
+                    if matches!(
+                        code,
+                        KafkaCode::NotCoordinator | KafkaCode::CoordinatorNotAvailable
+                    ) {
                         flags.coordinator_lost.store(true, Ordering::Release);
                     }
                     flags.rejoin.store(true, Ordering::Release);

@@ -81,7 +81,9 @@ impl Consumer {
     /// committed offsets (with a group id) or `auto_offset_reset`.
     pub fn assign(&mut self, partitions: Vec<TopicPartition>) -> Result<(), Error> {
         if !self.subscription.is_empty() {
-            return Err(Error::Config("assign() cannot be mixed with subscribe()".into()));
+            return Err(Error::Config(
+                "assign() cannot be mixed with subscribe()".into(),
+            ));
         }
         self.manual = true;
         let mut next = BTreeMap::new();
@@ -91,7 +93,8 @@ impl Consumer {
         }
         self.partitions = next;
         let keep = &self.partitions;
-        self.buffer.retain(|r| keep.contains_key(&TopicPartition::new(r.topic.clone(), r.partition)));
+        self.buffer
+            .retain(|r| keep.contains_key(&TopicPartition::new(r.topic.clone(), r.partition)));
         let topics: Vec<String> = self.partitions.keys().map(|tp| tp.topic.clone()).collect();
         self.client.cluster.add_interest(&topics);
         Ok(())
@@ -101,7 +104,9 @@ impl Consumer {
     /// the next `poll` / `join`.
     pub async fn subscribe(&mut self, topics: &[&str]) -> Result<(), Error> {
         if self.manual && !self.partitions.is_empty() {
-            return Err(Error::Config("subscribe() cannot be mixed with assign()".into()));
+            return Err(Error::Config(
+                "subscribe() cannot be mixed with assign()".into(),
+            ));
         }
         let Some(group) = self.group.as_mut() else {
             return Err(Error::Config("subscribe() needs a group_id".into()));
@@ -114,7 +119,10 @@ impl Consumer {
         list.dedup();
         if list != self.subscription {
             self.subscription = list;
-            group.flags.rejoin.store(true, std::sync::atomic::Ordering::Release);
+            group
+                .flags
+                .rejoin
+                .store(true, std::sync::atomic::Ordering::Release);
         }
         self.client.cluster.add_interest(&self.subscription);
         Ok(())
@@ -263,7 +271,11 @@ impl Consumer {
             let group_id = group.group_id.clone();
             match offsets::fetch_committed(&conn, &group_id, tps, cluster.request_timeout()).await {
                 Ok(r) => return Ok(r),
-                Err(e) if (offsets::coordinator_moved(&e) || e.kafka_code() == Some(KafkaCode::CoordinatorLoadInProgress)) && attempt < 5 => {
+                Err(e)
+                    if (offsets::coordinator_moved(&e)
+                        || e.kafka_code() == Some(KafkaCode::CoordinatorLoadInProgress))
+                        && attempt < 5 =>
+                {
                     group.coordinator_failed();
                     tokio::time::sleep(cluster.config.retry_backoff).await;
                 }
@@ -284,7 +296,10 @@ impl Consumer {
     /// partition leaders, with as many fetches as needed. Records before `from` in a batch
     /// that starts earlier are trimmed, control records skipped; the result is ordered by
     /// range, then offset. Positions are not changed.
-    pub async fn fetch_ranges(&mut self, ranges: &[OffsetRange]) -> Result<Vec<ConsumerRecord>, Error> {
+    pub async fn fetch_ranges(
+        &mut self,
+        ranges: &[OffsetRange],
+    ) -> Result<Vec<ConsumerRecord>, Error> {
         for r in ranges {
             if r.from < 0 || r.until < r.from {
                 return Err(Error::Config(format!(
@@ -375,19 +390,20 @@ impl Consumer {
     pub async fn close(mut self) -> Result<(), Error> {
         let mut result = Ok(());
         let member = self.group.as_ref().is_some_and(|g| g.active);
-        if member && self.config.enable_auto_commit {
-            if let Err(e) = self.commit_positions().await {
-                tracing::warn!(error = %e, "final auto-commit failed");
-                result = Err(e);
-            }
+        if member
+            && self.config.enable_auto_commit
+            && let Err(e) = self.commit_positions().await
+        {
+            tracing::warn!(error = %e, "final auto-commit failed");
+            result = Err(e);
         }
         let cluster = self.client.cluster.clone();
-        if let Some(g) = self.group.as_mut() {
-            if let Err(e) = g.leave(&cluster).await {
-                tracing::debug!(error = %e, "LeaveGroup failed");
-                if result.is_ok() {
-                    result = Err(e);
-                }
+        if let Some(g) = self.group.as_mut()
+            && let Err(e) = g.leave(&cluster).await
+        {
+            tracing::debug!(error = %e, "LeaveGroup failed");
+            if result.is_ok() {
+                result = Err(e);
             }
         }
         result
@@ -416,13 +432,21 @@ impl Consumer {
         let Some(group) = self.group.as_mut() else {
             return Ok(());
         };
-        let assignment = group.join(&cluster, &self.config, &self.subscription).await?;
-        self.partitions = assignment.into_iter().map(|tp| (tp, Pos::Committed)).collect();
+        let assignment = group
+            .join(&cluster, &self.config, &self.subscription)
+            .await?;
+        self.partitions = assignment
+            .into_iter()
+            .map(|tp| (tp, Pos::Committed))
+            .collect();
         Ok(())
     }
 
     async fn maybe_auto_commit(&mut self) {
-        if !self.config.enable_auto_commit || self.group.is_none() || Instant::now() < self.next_auto_commit {
+        if !self.config.enable_auto_commit
+            || self.group.is_none()
+            || Instant::now() < self.next_auto_commit
+        {
             return;
         }
         self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
@@ -492,14 +516,16 @@ impl Consumer {
                 cluster
                     .metadata()
                     .broker_addr(leader)
-                    .ok_or_else(|| Error::Protocol(format!("leader {leader} is not in the metadata")))?
+                    .ok_or_else(|| {
+                        Error::Protocol(format!("leader {leader} is not in the metadata"))
+                    })?
                     .to_owned()
             }
         };
-        if let Some(c) = self.fetch_conns.get(&addr) {
-            if !c.is_closed() {
-                return Ok(c.clone());
-            }
+        if let Some(c) = self.fetch_conns.get(&addr)
+            && !c.is_closed()
+        {
+            return Ok(c.clone());
         }
         let c = cluster.dedicated_connection(&addr).await?;
         self.fetch_conns.insert(addr, c.clone());
@@ -573,7 +599,9 @@ impl Consumer {
             targets.iter().map(|(tp, o, _)| (tp.clone(), *o)).collect();
         let results = self.fetch_round(targets, wait).await?;
         for (tp, fp) in results {
-            let Some(&asked) = requested.get(&tp) else { continue };
+            let Some(&asked) = requested.get(&tp) else {
+                continue;
+            };
             if self.partitions.get(&tp) != Some(&Pos::Known(asked)) {
                 continue;
             }

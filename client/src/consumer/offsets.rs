@@ -127,7 +127,10 @@ pub(crate) async fn fetch_committed(
     let v = conn.version(ApiKey::OffsetFetch)?;
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for tp in tps {
-        by_topic.entry(tp.topic.as_str()).or_default().push(tp.partition);
+        by_topic
+            .entry(tp.topic.as_str())
+            .or_default()
+            .push(tp.partition);
     }
     let mut req = OffsetFetchRequest::default();
     req.group_id = GroupId(s(group_id));

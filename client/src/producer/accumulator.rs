@@ -46,8 +46,16 @@ impl ProducerBatch {
         match result {
             Ok((base_offset, log_append_time)) => {
                 for (i, (tx, ts)) in self.waiters.into_iter().enumerate() {
-                    let offset = if base_offset < 0 { -1 } else { base_offset + i as i64 };
-                    let timestamp = if log_append_time >= 0 { log_append_time } else { ts };
+                    let offset = if base_offset < 0 {
+                        -1
+                    } else {
+                        base_offset + i as i64
+                    };
+                    let timestamp = if log_append_time >= 0 {
+                        log_append_time
+                    } else {
+                        ts
+                    };
                     let _ = tx.send(Ok(RecordMetadata {
                         topic: topic.clone(),
                         partition,
@@ -156,9 +164,9 @@ impl Accumulator {
     ) -> Result<bool, Error> {
         let size = BatchBuilder::record_size_upper_bound(key, value, headers);
         let queue = self.queues.entry(tp.clone()).or_default();
-        let fits = queue
-            .back()
-            .is_some_and(|b| b.attempts == 0 && b.encoded.is_none() && b.builder.size() + size <= self.batch_size);
+        let fits = queue.back().is_some_and(|b| {
+            b.attempts == 0 && b.encoded.is_none() && b.builder.size() + size <= self.batch_size
+        });
         if !fits {
             let id = self.next_batch_id;
             self.next_batch_id += 1;
@@ -206,11 +214,11 @@ impl Accumulator {
                 }
             }
             let Some(front) = queue.front() else { continue };
-            if let Some(at) = front.retry_at {
-                if at > now {
-                    wake(at, &mut scan);
-                    continue;
-                }
+            if let Some(at) = front.retry_at
+                && at > now
+            {
+                wake(at, &mut scan);
+                continue;
             }
             let linger_done = front.created + self.linger;
             let ready = queue.len() > 1

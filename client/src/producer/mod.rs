@@ -252,4 +252,4 @@ impl Producer {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -68,12 +68,16 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     continue;
                 }
                 let size = sizes.entry(leader).or_default();
-                let Some(queue) = acc.queues.get_mut(&tp) else { continue };
+                let Some(queue) = acc.queues.get_mut(&tp) else {
+                    continue;
+                };
                 let next_size = queue.front().map_or(0, |b| b.builder.size());
                 if *size > 0 && *size + next_size > shared.config.max_request_size {
                     continue;
                 }
-                let Some(batch) = queue.pop_front() else { continue };
+                let Some(batch) = queue.pop_front() else {
+                    continue;
+                };
                 *size += next_size;
                 acc.in_flight.insert(tp.clone());
                 if let Some(n) = shared.cluster.cached_partition_count(&tp.topic) {
@@ -153,7 +157,10 @@ fn handle_completion(shared: &Shared, c: Completion) -> bool {
                     tracing::debug!(tp = %batch.tp, error = %e, attempt = batch.attempts + 1, "retrying batch");
                     batch.attempts += 1;
                     batch.retry_at = Some(Instant::now() + shared.config.retry_backoff);
-                    acc.queues.entry(batch.tp.clone()).or_default().push_front(batch);
+                    acc.queues
+                        .entry(batch.tp.clone())
+                        .or_default()
+                        .push_front(batch);
                 } else {
                     let id = batch.id;
                     batch.complete(Err(e));
@@ -180,6 +187,9 @@ async fn send_request(shared: &Shared, node: i32, mut batches: Vec<ProducerBatch
     }
 }
 
+/// `(error code, base offset, log append time, error message)` of one partition.
+type PartitionOutcome = (i16, i64, i64, Option<String>);
+
 async fn try_send(
     shared: &Shared,
     node: i32,
@@ -197,7 +207,10 @@ async fn try_send(
         };
         encoded.push(bytes);
     }
-    let conn = shared.cluster.broker_connection(node, Purpose::Produce).await?;
+    let conn = shared
+        .cluster
+        .broker_connection(node, Purpose::Produce)
+        .await?;
     let v = conn.version(ApiKey::Produce)?;
     let mut by_topic: BTreeMap<&str, Vec<PartitionProduceData>> = BTreeMap::new();
     for (b, bytes) in batches.iter().zip(&encoded) {
@@ -224,7 +237,7 @@ async fn try_send(
         return Ok(batches.iter().map(|_| Ok((-1, -1))).collect());
     }
     let resp = conn.send(&req, v, timeout).await?;
-    let mut found: HashMap<(&str, i32), (i16, i64, i64, Option<String>)> = HashMap::new();
+    let mut found: HashMap<(&str, i32), PartitionOutcome> = HashMap::new();
     for t in &resp.responses {
         for p in &t.partition_responses {
             found.insert(
@@ -240,20 +253,22 @@ async fn try_send(
     }
     Ok(batches
         .iter()
-        .map(|b| match found.get(&(b.tp.topic.as_str(), b.tp.partition)) {
-            Some((0, base, lat, _)) => Ok((*base, *lat)),
-            Some((code, _, _, msg)) => {
-                let mut ctx = format!("produce to {}", b.tp);
-                if let Some(m) = msg.as_deref().filter(|m| !m.is_empty()) {
-                    ctx = format!("{ctx} ({m})");
+        .map(
+            |b| match found.get(&(b.tp.topic.as_str(), b.tp.partition)) {
+                Some((0, base, lat, _)) => Ok((*base, *lat)),
+                Some((code, _, _, msg)) => {
+                    let mut ctx = format!("produce to {}", b.tp);
+                    if let Some(m) = msg.as_deref().filter(|m| !m.is_empty()) {
+                        ctx = format!("{ctx} ({m})");
+                    }
+                    Err(Error::kafka(KafkaCode::from(*code), ctx))
                 }
-                Err(Error::kafka(KafkaCode::from(*code), ctx))
-            }
-            None => Err(Error::Protocol(format!(
-                "Produce response from {} lacks {}",
-                conn.broker(),
-                b.tp
-            ))),
-        })
+                None => Err(Error::Protocol(format!(
+                    "Produce response from {} lacks {}",
+                    conn.broker(),
+                    b.tp
+                ))),
+            },
+        )
         .collect())
 }

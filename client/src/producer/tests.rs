@@ -5,13 +5,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
 
+use crate::Client;
 use crate::config::{Acks, ClientConfig, Compression, ProducerConfig};
 use crate::error::{Error, KafkaCode};
 use crate::partitioner::partition_for_key;
 use crate::records::decode_record_set;
 use crate::testing::FakeBroker;
 use crate::types::ProducerRecord;
-use crate::Client;
 
 pub(crate) async fn client_for(b: &FakeBroker) -> Client {
     let mut cfg = ClientConfig::new(b.addr.clone());
@@ -21,7 +21,11 @@ pub(crate) async fn client_for(b: &FakeBroker) -> Client {
 }
 
 /// Decoded (key, value) pairs stored by the fake for one partition.
-fn stored(b: &FakeBroker, topic: &str, partition: usize) -> Vec<(Option<Bytes>, Option<Bytes>, i64)> {
+fn stored(
+    b: &FakeBroker,
+    topic: &str,
+    partition: usize,
+) -> Vec<(Option<Bytes>, Option<Bytes>, i64)> {
     let d = b.state.data();
     let log = &d.topics[topic].partitions[partition];
     let mut out = Vec::new();
@@ -45,7 +49,12 @@ async fn keyed_records_land_where_murmur2_says() {
     let mut futs = Vec::new();
     for i in 0..30 {
         let key = format!("key{i}");
-        futs.push((key.clone(), p.send(ProducerRecord::new("t", format!("v{i}")).with_key(key)).await.unwrap()));
+        futs.push((
+            key.clone(),
+            p.send(ProducerRecord::new("t", format!("v{i}")).with_key(key))
+                .await
+                .unwrap(),
+        ));
     }
     for (key, f) in futs {
         let md = f.await.unwrap();
@@ -77,15 +86,25 @@ async fn offsets_are_consecutive_and_order_is_kept() {
     });
     let mut futs = Vec::new();
     for i in 0..100 {
-        futs.push(p.send(ProducerRecord::new("t", format!("{i}"))).await.unwrap());
+        futs.push(
+            p.send(ProducerRecord::new("t", format!("{i}")))
+                .await
+                .unwrap(),
+        );
     }
     for (i, f) in futs.into_iter().enumerate() {
         assert_eq!(f.await.unwrap().offset, i as i64);
     }
-    let values: Vec<Bytes> = stored(&b, "t", 0).into_iter().map(|(_, v, _)| v.unwrap()).collect();
+    let values: Vec<Bytes> = stored(&b, "t", 0)
+        .into_iter()
+        .map(|(_, v, _)| v.unwrap())
+        .collect();
     let want: Vec<Bytes> = (0..100).map(|i| Bytes::from(format!("{i}"))).collect();
     assert_eq!(values, want);
-    assert!(b.state.data().topics["t"].partitions[0].batches.len() > 1, "small batch_size splits batches");
+    assert!(
+        b.state.data().topics["t"].partitions[0].batches.len() > 1,
+        "small batch_size splits batches"
+    );
 }
 
 #[tokio::test]
@@ -99,7 +118,11 @@ async fn unkeyed_records_stick_to_one_partition_per_batch() {
     });
     let mut futs = Vec::new();
     for i in 0..20 {
-        futs.push(p.send(ProducerRecord::new("t", format!("{i}"))).await.unwrap());
+        futs.push(
+            p.send(ProducerRecord::new("t", format!("{i}")))
+                .await
+                .unwrap(),
+        );
     }
     p.flush().await.unwrap();
     let mut parts = Vec::new();
@@ -114,7 +137,12 @@ async fn every_codec_is_accepted_and_stored() {
     let b = FakeBroker::start().await;
     b.state.create_topic("t", 1);
     let client = client_for(&b).await;
-    for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+    for codec in [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
         let p = client.producer(ProducerConfig {
             compression: codec,
             ..Default::default()
@@ -150,7 +178,12 @@ async fn retriable_errors_are_retried_after_a_metadata_refresh() {
     let metadata_before = b.state.count(ApiKey::Metadata);
     b.state.inject_errors(ApiKey::Produce, &[6, 6]); // NOT_LEADER_OR_FOLLOWER twice
     let p = client.producer(ProducerConfig::default());
-    let md = p.send(ProducerRecord::new("t", "v")).await.unwrap().await.unwrap();
+    let md = p
+        .send(ProducerRecord::new("t", "v"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     assert_eq!(md.offset, 0);
     assert_eq!(b.state.count(ApiKey::Produce), 3);
     assert!(b.state.count(ApiKey::Metadata) > metadata_before);
@@ -163,11 +196,24 @@ async fn non_retriable_errors_fail_the_records() {
     let client = client_for(&b).await;
     b.state.inject_errors(ApiKey::Produce, &[10]); // MESSAGE_TOO_LARGE
     let p = client.producer(ProducerConfig::default());
-    let e = p.send(ProducerRecord::new("t", "v")).await.unwrap().await.unwrap_err();
+    let e = p
+        .send(ProducerRecord::new("t", "v"))
+        .await
+        .unwrap()
+        .await
+        .unwrap_err();
     assert_eq!(e.kafka_code(), Some(KafkaCode::MessageTooLarge), "{e}");
     assert!(e.to_string().contains("MESSAGE_TOO_LARGE"));
     // The next record goes through.
-    assert_eq!(p.send(ProducerRecord::new("t", "w")).await.unwrap().await.unwrap().offset, 0);
+    assert_eq!(
+        p.send(ProducerRecord::new("t", "w"))
+            .await
+            .unwrap()
+            .await
+            .unwrap()
+            .offset,
+        0
+    );
 }
 
 #[tokio::test]
@@ -179,7 +225,12 @@ async fn acks_zero_gets_no_offsets_but_delivers() {
         acks: Acks::None,
         ..Default::default()
     });
-    let md = p.send(ProducerRecord::new("t", "fire")).await.unwrap().await.unwrap();
+    let md = p
+        .send(ProducerRecord::new("t", "fire"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     assert_eq!(md.offset, -1);
     p.close().await.unwrap();
     // The broker got it even though it never answered.
@@ -206,17 +257,30 @@ async fn full_buffer_blocks_send_until_memory_is_released() {
         ..Default::default()
     });
     let value = Bytes::from(vec![b'x'; 600]);
-    let f1 = p.send(ProducerRecord::new("t", value.clone())).await.unwrap();
-    let f2 = p.send(ProducerRecord::new("t", value.clone())).await.unwrap();
+    let f1 = p
+        .send(ProducerRecord::new("t", value.clone()))
+        .await
+        .unwrap();
+    let f2 = p
+        .send(ProducerRecord::new("t", value.clone()))
+        .await
+        .unwrap();
     // ~700 bytes each: a third does not fit until the first batch is acknowledged, which the
     // broker delays by 300 ms.
-    let third = tokio::time::timeout(Duration::from_millis(100), p.send(ProducerRecord::new("t", value.clone()))).await;
+    let third = tokio::time::timeout(
+        Duration::from_millis(100),
+        p.send(ProducerRecord::new("t", value.clone())),
+    )
+    .await;
     assert!(third.is_err(), "send should wait for buffer memory");
     f1.await.unwrap();
-    let f3 = tokio::time::timeout(Duration::from_secs(5), p.send(ProducerRecord::new("t", value)))
-        .await
-        .expect("memory was released")
-        .unwrap();
+    let f3 = tokio::time::timeout(
+        Duration::from_secs(5),
+        p.send(ProducerRecord::new("t", value)),
+    )
+    .await
+    .expect("memory was released")
+    .unwrap();
     f2.await.unwrap();
     f3.await.unwrap();
 }
@@ -232,7 +296,10 @@ async fn oversized_records_and_bad_partitions_are_rejected() {
         ..Default::default()
     });
     let big = ProducerRecord::new("t", vec![0u8; 2000]);
-    assert!(matches!(p.send(big).await, Err(Error::RecordTooLarge { .. })));
+    assert!(matches!(
+        p.send(big).await,
+        Err(Error::RecordTooLarge { .. })
+    ));
     let bad = ProducerRecord::new("t", "x").with_partition(5);
     let e = p.send(bad).await.unwrap_err();
     assert_eq!(e.kafka_code(), Some(KafkaCode::UnknownTopicOrPartition));
@@ -248,10 +315,18 @@ async fn flush_waits_for_every_record() {
         ..Default::default()
     });
     for i in 0..50 {
-        let _ = p.send(ProducerRecord::new("t", format!("{i}")).with_key(format!("{i}"))).await.unwrap();
+        drop(
+            p.send(ProducerRecord::new("t", format!("{i}")).with_key(format!("{i}")))
+                .await
+                .unwrap(),
+        );
     }
     p.flush().await.unwrap();
-    let total: i64 = b.state.data().topics["t"].partitions.iter().map(|l| l.next_offset).sum();
+    let total: i64 = b.state.data().topics["t"]
+        .partitions
+        .iter()
+        .map(|l| l.next_offset)
+        .sum();
     assert_eq!(total, 50);
     p.close().await.unwrap();
 }
@@ -264,5 +339,8 @@ async fn closed_producer_refuses_records() {
     let p = client.producer(ProducerConfig::default());
     let other = p.clone();
     p.close().await.unwrap();
-    assert!(matches!(other.send(ProducerRecord::new("t", "x")).await, Err(Error::Closed(_))));
+    assert!(matches!(
+        other.send(ProducerRecord::new("t", "x")).await,
+        Err(Error::Closed(_))
+    ));
 }

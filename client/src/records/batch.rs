@@ -132,7 +132,12 @@ impl BatchBuilder {
     }
 
     /// Sets producer id, epoch and base sequence (idempotent / transactional producers).
-    pub fn with_producer(mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) -> Self {
+    pub fn with_producer(
+        mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+    ) -> Self {
         self.producer_id = producer_id;
         self.producer_epoch = producer_epoch;
         self.base_sequence = base_sequence;
@@ -203,8 +208,8 @@ impl BatchBuilder {
         };
         let key_len = len_of(key)?;
         let value_len = len_of(value)?;
-        let header_count = i32::try_from(headers.len())
-            .map_err(|_| Error::Encode("too many headers".into()))?;
+        let header_count =
+            i32::try_from(headers.len()).map_err(|_| Error::Encode("too many headers".into()))?;
 
         let mut body_len = 1
             + varlong_len(ts_delta)
@@ -218,11 +223,12 @@ impl BatchBuilder {
         for (k, v) in headers {
             let kl = len_of(Some(k.as_bytes()))?;
             let vl = len_of(v.as_deref())?;
-            body_len += varint_len(kl) + k.len() + varint_len(vl) + v.as_ref().map_or(0, Bytes::len);
+            body_len +=
+                varint_len(kl) + k.len() + varint_len(vl) + v.as_ref().map_or(0, Bytes::len);
             header_lens.push((kl, vl));
         }
-        let body_len_i32 =
-            i32::try_from(body_len).map_err(|_| Error::Encode("record larger than 2 GiB".into()))?;
+        let body_len_i32 = i32::try_from(body_len)
+            .map_err(|_| Error::Encode("record larger than 2 GiB".into()))?;
 
         let r = &mut self.records;
         r.reserve(body_len + 5);
@@ -256,7 +262,9 @@ impl BatchBuilder {
     /// producer (the broker assigns offsets).
     pub fn build(&self, base_offset: i64) -> Result<Bytes, Error> {
         if self.count == 0 {
-            return Err(Error::Encode("a record batch needs at least one record".into()));
+            return Err(Error::Encode(
+                "a record batch needs at least one record".into(),
+            ));
         }
         let compressed;
         let payload: &[u8] = if self.compression == Compression::None {

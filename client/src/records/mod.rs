@@ -65,7 +65,10 @@ mod tests {
             assert_eq!(r[1].key, None);
             assert_eq!(
                 r[1].headers,
-                vec![("h".into(), Some(Bytes::from_static(b"a"))), ("h".into(), None)]
+                vec![
+                    ("h".into(), Some(Bytes::from_static(b"a"))),
+                    ("h".into(), None)
+                ]
             );
             assert_eq!((r[2].offset, r[2].timestamp), (42, 999));
             assert_eq!(r[2].key.as_deref(), Some(&b""[..]));
@@ -163,7 +166,9 @@ mod tests {
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64).prop_map(Bytes::from))
     }
 
-    fn arb_record() -> impl Strategy<Value = (i64, Option<Bytes>, Option<Bytes>, Vec<(String, Option<Bytes>)>)> {
+    type Headers = Vec<(String, Option<Bytes>)>;
+
+    fn arb_record() -> impl Strategy<Value = (i64, Option<Bytes>, Option<Bytes>, Headers)> {
         (
             -1_000_000i64..i64::MAX / 4,
             arb_bytes(),

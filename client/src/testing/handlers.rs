@@ -60,19 +60,23 @@ fn api_versions(st: &FakeState, v: i16) -> Reply {
         .iter()
         .map(|&(k, _, _)| {
             let r = k.valid_versions();
-            let hi = if k == ApiKey::ApiVersions { max.unwrap_or(r.max) } else { r.max };
+            let hi = if k == ApiKey::ApiVersions {
+                max.unwrap_or(r.max)
+            } else {
+                r.max
+            };
             ApiVersion::default()
                 .with_api_key(k as i16)
                 .with_min_version(r.min)
                 .with_max_version(hi)
         })
         .collect();
-    if let Some(max) = max {
-        if v > max {
-            // KIP-511: UNSUPPORTED_VERSION in the v0 layout, with our table.
-            resp.error_code = 35;
-            return body(&resp, 0);
-        }
+    if let Some(max) = max
+        && v > max
+    {
+        // KIP-511: UNSUPPORTED_VERSION in the v0 layout, with our table.
+        resp.error_code = 35;
+        return body(&resp, 0);
     }
     body(&resp, v)
 }
@@ -150,7 +154,11 @@ fn create_topics(st: &FakeState, req: CreateTopicsRequest, v: i16) -> Reply {
         } else if t.num_partitions == 0 || t.num_partitions < -1 {
             r.error_code = 37;
         } else {
-            let n = if t.num_partitions == -1 { 1 } else { t.num_partitions };
+            let n = if t.num_partitions == -1 {
+                1
+            } else {
+                t.num_partitions
+            };
             st.create_topic(&name, n as usize);
             if v >= 5 {
                 r.num_partitions = n;
@@ -196,7 +204,8 @@ fn append(log: &mut Log, records: &Bytes) {
         let max_ts = i64::from_be_bytes(b[35..43].try_into().unwrap());
         let base = log.next_offset;
         b[0..8].copy_from_slice(&base.to_be_bytes());
-        log.batches.push((base, base + last_delta, max_ts, b.freeze()));
+        log.batches
+            .push((base, base + last_delta, max_ts, b.freeze()));
         log.next_offset = base + last_delta + 1;
         pos += total;
     }
@@ -214,7 +223,11 @@ fn produce(st: &FakeState, req: ProduceRequest, v: i16) -> Reply {
             pr.log_append_time_ms = -1;
             let code = st.next_error(ApiKey::Produce);
             let mut d = st.data();
-            match d.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p.index as usize)) {
+            match d
+                .topics
+                .get_mut(&name)
+                .and_then(|t| t.partitions.get_mut(p.index as usize))
+            {
                 _ if code != 0 => pr.error_code = code,
                 None => pr.error_code = 3,
                 Some(log) => {
@@ -251,7 +264,8 @@ fn has_data(st: &FakeState, req: &FetchRequest) -> bool {
 }
 
 async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
     loop {
         let notified = st.appended.notified();
         if has_data(st, &req) || tokio::time::Instant::now() >= deadline {
@@ -269,7 +283,11 @@ async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
             pd.partition_index = p.partition;
             let code = st.next_error(ApiKey::Fetch);
             let d = st.data();
-            match d.topics.get(t.topic.0.as_str()).and_then(|tt| tt.partitions.get(p.partition as usize)) {
+            match d
+                .topics
+                .get(t.topic.0.as_str())
+                .and_then(|tt| tt.partitions.get(p.partition as usize))
+            {
                 _ if code != 0 => pd.error_code = code,
                 None => pd.error_code = 3,
                 Some(log) => {
@@ -286,7 +304,9 @@ async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
                             if *last < p.fetch_offset {
                                 continue;
                             }
-                            if !out.is_empty() && out.len() + b.len() > p.partition_max_bytes as usize {
+                            if !out.is_empty()
+                                && out.len() + b.len() > p.partition_max_bytes as usize
+                            {
                                 break;
                             }
                             out.extend_from_slice(b);
@@ -315,7 +335,11 @@ fn list_offsets(st: &FakeState, req: ListOffsetsRequest, v: i16) -> Reply {
         for p in t.partitions {
             let mut pr = ListOffsetsPartitionResponse::default();
             pr.partition_index = p.partition_index;
-            match d.topics.get(t.name.0.as_str()).and_then(|tt| tt.partitions.get(p.partition_index as usize)) {
+            match d
+                .topics
+                .get(t.name.0.as_str())
+                .and_then(|tt| tt.partitions.get(p.partition_index as usize))
+            {
                 None => pr.error_code = 3,
                 Some(log) => {
                     pr.offset = match p.timestamp {
@@ -397,7 +421,11 @@ fn join_group(st: &FakeState, req: JoinGroupRequest, v: i16) -> Reply {
     if g.leader.is_empty() || !g.members.contains_key(&g.leader) {
         g.leader = member_id.clone();
     }
-    let protocol = req.protocols.first().map(|p| p.name.to_string()).unwrap_or_default();
+    let protocol = req
+        .protocols
+        .first()
+        .map(|p| p.name.to_string())
+        .unwrap_or_default();
     g.protocol = protocol.clone();
     g.assignments.clear();
     resp.generation_id = g.generation;
@@ -466,7 +494,10 @@ fn leave_group(st: &FakeState, req: LeaveGroupRequest, v: i16) -> Reply {
     let mut resp = LeaveGroupResponse::default();
     if let Some(g) = d.groups.get_mut(req.group_id.0.as_str()) {
         let ids: Vec<String> = if v >= 3 {
-            req.members.iter().map(|m| m.member_id.to_string()).collect()
+            req.members
+                .iter()
+                .map(|m| m.member_id.to_string())
+                .collect()
         } else {
             vec![req.member_id.to_string()]
         };
@@ -498,11 +529,15 @@ fn offset_commit(st: &FakeState, req: OffsetCommitRequest, v: i16) -> Reply {
             pr.partition_index = p.partition_index;
             if code != 0 {
                 pr.error_code = code;
-            } else if req.generation_id_or_member_epoch >= 0 && req.generation_id_or_member_epoch != g.generation {
+            } else if req.generation_id_or_member_epoch >= 0
+                && req.generation_id_or_member_epoch != g.generation
+            {
                 pr.error_code = 22;
             } else {
-                g.offsets
-                    .insert((t.name.0.to_string(), p.partition_index), p.committed_offset);
+                g.offsets.insert(
+                    (t.name.0.to_string(), p.partition_index),
+                    p.committed_offset,
+                );
             }
             tr.partitions.push(pr);
         }

@@ -192,11 +192,11 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
         let key = header.request_api_key;
         {
             let mut f = st.faults();
-            if let Some(n) = f.drops.get_mut(&key) {
-                if *n > 0 {
-                    *n -= 1;
-                    return;
-                }
+            if let Some(n) = f.drops.get_mut(&key)
+                && *n > 0
+            {
+                *n -= 1;
+                return;
             }
         }
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
