@@ -20,7 +20,7 @@
 //!   decoders (which size allocations from counts read off the wire) see it.
 //! - `api/`: one dispatch `match` in `api/mod.rs`, one module per Kafka API, each opening with
 //!   the versions it serves and its behaviour per version.
-//! - `state/`: [`BrokerState`](crate::state) — topics, partitions, the group coordinator; every
+//! - `state/`: `BrokerState` — topics, partitions, the group coordinator; every
 //!   change happens there and handlers are plain functions over it.
 //! - `log/`: partition logs storing record batches as received (`Bytes`) with a small index;
 //!   validation (magic, length, CRC-32C, counts), base offset stamping, zero-decode reads; the

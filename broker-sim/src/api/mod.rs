@@ -343,4 +343,6 @@ pub(crate) async fn dispatch(
 }
 
 #[cfg(test)]
+mod group_tests;
+#[cfg(test)]
 pub(crate) mod test_util;

@@ -34,3 +34,14 @@ pub(crate) fn encode_all_versions<R: Encodable + Decodable>(
         assert!(bytes.is_empty(), "{key:?} v{v}: trailing bytes");
     }
 }
+
+/// Encodes `r` at `v` and decodes it back, as [`encode_all_versions`] does for one version.
+pub(crate) fn roundtrip<R: Encodable + Decodable>(key: ApiKey, v: i16, r: &R) -> R {
+    let mut buf = BytesMut::new();
+    r.encode(&mut buf, v)
+        .unwrap_or_else(|e| panic!("{key:?} v{v}: {e}"));
+    let mut bytes = buf.freeze();
+    let back = R::decode(&mut bytes, v).unwrap_or_else(|e| panic!("{key:?} v{v} decode: {e}"));
+    assert!(bytes.is_empty(), "{key:?} v{v}: trailing bytes");
+    back
+}

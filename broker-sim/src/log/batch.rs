@@ -1,6 +1,6 @@
 //! Record batch (magic v2) header parsing and validation, without decompressing anything.
 //!
-//! Layout (https://kafka.apache.org/documentation/#recordbatch):
+//! Layout (<https://kafka.apache.org/documentation/#recordbatch>):
 //! ```text
 //! baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32
 //! | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64

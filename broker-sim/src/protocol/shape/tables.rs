@@ -1,5 +1,5 @@
 //! Request body shapes for every (API, version) this broker serves, transcribed from the
-//! protocol guide's BNF (https://kafka.apache.org/protocol#protocol_messages) and the message
+//! protocol guide's BNF (<https://kafka.apache.org/protocol#protocol_messages>) and the message
 //! JSON schemas the `kafka-protocol` crate is generated from.
 //!
 //! Each `f(ty, min, max)` is a field present in versions `min..=max` (`ANY` = no upper bound).
