@@ -65,9 +65,14 @@ fn api_versions(st: &FakeState, v: i16) -> Reply {
             } else {
                 r.max
             };
+            // Advertise v0 as the minimum, like a Kafka 3.x broker: librdkafka 2.0 ties
+            // gzip/snappy to "MsgVer1" (Produce v2) and silently stops compressing against a
+            // broker whose Produce starts at v3 (Kafka 4.0 does, KIP-896). Nobody here sends
+            // those old versions.
+            let _ = r.min;
             ApiVersion::default()
                 .with_api_key(k as i16)
-                .with_min_version(r.min)
+                .with_min_version(0)
                 .with_max_version(hi)
         })
         .collect();

@@ -7,6 +7,8 @@
 //! requests, dropping the connection, delaying, or advertising an old ApiVersions.
 
 mod handlers;
+#[cfg(test)]
+mod kcat;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
