@@ -1,7 +1,8 @@
 //! The classic group coordinator: JoinGroup/SyncGroup/Heartbeat/LeaveGroup membership and
 //! committed offsets, for every group (this node coordinates them all).
 //!
-//! - [`group`]: one group's state machine, pure over `now`.
+//! - [`group`]: one group's state and its heartbeat/leave/expiry paths, pure over `now`.
+//! - [`rebalance`]: JoinGroup and SyncGroup, which form and complete generations.
 //! - [`types`]: version-independent parameters and results the API modules translate.
 //!
 //! All groups sit behind one mutex, held only for the synchronous state change. Waiting
@@ -12,6 +13,7 @@
 
 #[allow(clippy::module_inception)]
 mod group;
+mod rebalance;
 mod types;
 
 use std::collections::HashMap;

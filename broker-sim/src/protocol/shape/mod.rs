@@ -13,6 +13,10 @@
 //! The tables live in [`tables`]; `tests` cross-checks them against the crate by encoding
 //! random valid requests with `kafka_protocol`'s builders for every served version.
 
+#[cfg(test)]
+mod generators;
+#[cfg(test)]
+mod group_generators;
 mod tables;
 #[cfg(test)]
 mod tests;
