@@ -367,3 +367,62 @@ fn kcat_balanced_group_shares_partitions_and_reads_everything_once() {
     let g = b.handle().describe_group("g").unwrap();
     assert!(g.members.is_empty(), "{g:?}");
 }
+
+/// kcat on a newer librdkafka (2.16: Produce v10, Fetch v16 with topic ids, Metadata v12,
+/// OffsetCommit/OffsetFetch v8, ListOffsets v7) when `KT_LIBRDKAFKA_DIR` names a folder holding
+/// a `librdkafka.so.1` (PEERS.md: the confluent-kafka 2.16.1 wheel bundles one). Opt-in: prints
+/// SKIPPED without it.
+#[test]
+fn kcat_on_newer_librdkafka_if_provided() {
+    let Some(dir) = std::env::var_os("KT_LIBRDKAFKA_DIR") else {
+        println!("SKIPPED: KT_LIBRDKAFKA_DIR not set (folder with a newer librdkafka.so.1)");
+        return;
+    };
+    let b = TestBroker::start();
+    let Some(mut version) = kcat() else { return };
+    version.arg("-V").env("LD_LIBRARY_PATH", &dir);
+    let (_, lines, _) = run(version, None, LONG);
+    println!("{}", lines.join(" "));
+    let with_lib = |args: &[&str]| {
+        let mut cmd = kcat_with(&b, args).unwrap();
+        cmd.env("LD_LIBRARY_PATH", &dir);
+        cmd
+    };
+    b.handle().create_topic("newer", 2).unwrap();
+    let lines: Vec<String> = (0..400)
+        .map(|i| format!("newer {i:04} {}", "xyz".repeat(10)))
+        .collect();
+    for (codec, chunk) in ["gzip", "zstd"].iter().zip(lines.chunks(200)) {
+        let (status, _, err) = run(
+            with_lib(&["-P", "-t", "newer", "-z", codec]),
+            Some(&(chunk.join("\n") + "\n")),
+            LONG,
+        );
+        assert!(status.success(), "{err}");
+    }
+    let (status, got, err) = run(
+        with_lib(&["-C", "-t", "newer", "-e", "-o", "beginning", "-q"]),
+        None,
+        LONG,
+    );
+    assert!(status.success(), "{err}");
+    let (mut got, mut want) = (got, lines.clone());
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    let (status, grouped, err) = run(
+        with_lib(&[
+            "-G",
+            "newer-group",
+            "newer",
+            "-X",
+            "auto.offset.reset=earliest",
+            "-e",
+            "-q",
+        ]),
+        None,
+        LONG,
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(grouped.len(), 400);
+}
