@@ -80,10 +80,28 @@
 //!   top-level error code (else an empty response) and the connection stays open; Kafka closes
 //!   it. Either way the broker logs which client sent what.
 //! - Authorized operations are never computed (INT32_MIN, "not requested").
+//! - Copies: an appended batch is copied once (so stored bytes own exactly their batch instead
+//!   of pinning the request frame); a fetch of one batch hands out the stored `Bytes`, a fetch
+//!   spanning several batches concatenates them into one buffer; the response encoder then
+//!   copies records into the response frame.
 //! - Produce v0–2 are advertised and served (librdkafka before 2.10 compresses gzip, snappy and
 //!   lz4 only for brokers whose Produce range starts at v0), but only with format-2 batches;
 //!   message formats 0/1 get UNSUPPORTED_FOR_MESSAGE_FORMAT. Fetch starts at v4: there is no
 //!   down-conversion for clients that only read formats 0/1.
+
+//! # Tests
+//!
+//! - Unit tests beside the code (handlers over `BrokerState` without sockets, the group
+//!   coordinator on paused tokio time, proptests cross-checking the shape tables against
+//!   `kafka_protocol`'s encoders).
+//! - `tests/socket.rs`: hand-encoded requests over TCP (framing limits, garbage, versions,
+//!   acks=0, ordering, long polls). `tests/hostile_alloc.rs`: a hostile count under an
+//!   address-space cap (`prlimit`).
+//! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
+//!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it
+//!   fails. `KT_LIBRDKAFKA_DIR=<folder with librdkafka.so.1>` also runs kcat on that (newer)
+//!   librdkafka.
+//! - `examples/serve.rs`: a broker in the foreground for manual poking.
 
 mod api;
 mod config;

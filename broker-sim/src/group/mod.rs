@@ -63,10 +63,14 @@ impl GroupCoordinator {
         }
     }
 
+    /// Runs `f` on a group (creating it first when `create`). `wake_timers` tells the timer task
+    /// to look again: needed whenever a deadline may have moved earlier, which heartbeats
+    /// (they only push a session deadline later) never do.
     fn with_group<T>(
         &self,
         group_id: &str,
         create: bool,
+        wake_timers: bool,
         f: impl FnOnce(&mut Group) -> T,
     ) -> Option<T> {
         let mut groups = lock(&self.groups);
@@ -78,7 +82,9 @@ impl GroupCoordinator {
         }
         let out = groups.get_mut(group_id).map(f);
         drop(groups);
-        self.changed.notify_one();
+        if wake_timers {
+            self.changed.notify_one();
+        }
         out
     }
 
@@ -93,7 +99,7 @@ impl GroupCoordinator {
         }
         let member_id = p.member_id.clone();
         let group_id = p.group_id.clone();
-        let reply = self.with_group(&group_id, true, |g| g.join(p, Instant::now()));
+        let reply = self.with_group(&group_id, true, true, |g| g.join(p, Instant::now()));
         match reply {
             Some(Reply::Now(r)) => r,
             Some(Reply::Later(rx)) => rx.await.unwrap_or_else(|_| {
@@ -109,7 +115,7 @@ impl GroupCoordinator {
             return SyncResult::error(ResponseError::InvalidGroupId);
         }
         let group_id = p.group_id.clone();
-        match self.with_group(&group_id, false, |g| g.sync(p, Instant::now())) {
+        match self.with_group(&group_id, false, true, |g| g.sync(p, Instant::now())) {
             Some(Reply::Now(r)) => r,
             Some(Reply::Later(rx)) => rx
                 .await
@@ -127,7 +133,7 @@ impl GroupCoordinator {
         if group_id.is_empty() {
             return Some(ResponseError::InvalidGroupId);
         }
-        self.with_group(group_id, false, |g| {
+        self.with_group(group_id, false, false, |g| {
             g.heartbeat(member_id, generation_id, Instant::now())
         })
         .unwrap_or(Some(ResponseError::UnknownMemberId))
@@ -143,7 +149,7 @@ impl GroupCoordinator {
             return Err(ResponseError::InvalidGroupId);
         }
         let now = Instant::now();
-        self.with_group(group_id, false, |g| {
+        self.with_group(group_id, false, true, |g| {
             members
                 .iter()
                 .map(|(id, inst)| g.leave(id, inst.as_deref(), now))
