@@ -9,6 +9,9 @@
 //!
 //! Tansu listens on 127.0.0.1 only (its default would be 0.0.0.0).
 
+// A test crate: panicking on setup failures is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
