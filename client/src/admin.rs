@@ -226,3 +226,68 @@ fn first_error(results: TopicResults) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::producer::tests::client_for;
+    use crate::testing::FakeBroker;
+
+    #[tokio::test]
+    async fn create_list_describe_delete() {
+        let b = FakeBroker::start().await;
+        let client = client_for(&b).await;
+        let admin = client.admin();
+        admin
+            .create_topics(&[NewTopic::new("b", 2, 1), NewTopic::new("a", 1, 1)])
+            .await
+            .unwrap();
+        b.state.create_topic("__consumer_offsets", 1);
+        // Sorted, internal topics hidden.
+        assert_eq!(admin.list_topics().await.unwrap(), vec!["a", "b"]);
+        let d = admin.describe_topics(&["b"]).await.unwrap();
+        assert_eq!(d[0].name, "b");
+        assert_eq!(d[0].partitions.len(), 2);
+        assert_eq!(d[0].partitions[1].leader, 0);
+        assert!(!d[0].topic_id.is_nil(), "Metadata v10+ carries topic ids");
+
+        let e = admin
+            .create_topics(&[NewTopic::new("a", 1, 1)])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kafka_code(), Some(KafkaCode::TopicAlreadyExists));
+        assert!(e.to_string().contains("TOPIC_ALREADY_EXISTS"), "{e}");
+        assert!(e.to_string().contains("'a'"), "{e}");
+
+        let e = admin.describe_topics(&["nope"]).await.unwrap_err();
+        assert_eq!(e.kafka_code(), Some(KafkaCode::UnknownTopicOrPartition));
+
+        admin.delete_topics(&["a"]).await.unwrap();
+        assert_eq!(
+            admin
+                .list_topics()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|t| *t == "a")
+                .count(),
+            0
+        );
+        let e = admin.delete_topics(&["a"]).await.unwrap_err();
+        assert_eq!(e.kafka_code(), Some(KafkaCode::UnknownTopicOrPartition));
+    }
+
+    #[tokio::test]
+    async fn connect_to_nothing_is_connection_refused() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        drop(l);
+        let e = crate::Client::connect(crate::ClientConfig::new(addr.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::ConnectionRefused { ref broker } if *broker == addr),
+            "{e:?}"
+        );
+    }
+}

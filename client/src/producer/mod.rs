@@ -3,7 +3,7 @@
 //! `send` picks the partition (explicit, murmur2 of the key, or sticky), waits for buffer
 //! memory (`buffer_memory` bytes; this is the back-pressure), appends the record to its
 //! partition's open batch and returns a [`DeliveryFuture`]. A background task
-//! ([`sender`]) sends ready batches. Records of one partition are delivered in order.
+//! (`sender.rs`) sends ready batches. Records of one partition are delivered in order.
 //!
 //! Not yet: idempotence (InitProducerId, sequence numbers) and transactions; the batch
 //! builder already carries producer id / epoch / base sequence fields for them. Without

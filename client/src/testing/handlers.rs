@@ -90,6 +90,7 @@ fn describe(st: &FakeState, name: &str, t: &Topic, v: i16) -> MetadataResponseTo
     let _ = st;
     let mut mt = MetadataResponseTopic::default();
     mt.name = Some(TopicName(s(name)));
+    mt.is_internal = name.starts_with("__");
     if v >= 10 {
         mt.topic_id = t.id;
     }
