@@ -69,7 +69,8 @@ impl Broker {
         ));
         tracing::info!(%local_addr, node_id = config.node_id, "kt broker listening");
         Ok(BrokerHandle {
-            local_addr: SocketAddr::new(reachable_ip, local_addr.port()),
+            local_addr,
+            reachable: SocketAddr::new(reachable_ip, local_addr.port()),
             shutdown,
             accept,
             timers,
@@ -83,6 +84,8 @@ impl Broker {
 #[derive(Debug)]
 pub struct BrokerHandle {
     local_addr: SocketAddr,
+    /// `local_addr` with an unspecified IP (0.0.0.0, ::) replaced by 127.0.0.1.
+    reachable: SocketAddr,
     shutdown: watch::Sender<bool>,
     accept: JoinHandle<()>,
     timers: JoinHandle<()>,
@@ -90,14 +93,16 @@ pub struct BrokerHandle {
 }
 
 impl BrokerHandle {
-    /// The bound address (the real port when the config asked for port 0).
+    /// The bound address (the real port when the config asked for port 0; the IP as bound,
+    /// so 0.0.0.0 stays 0.0.0.0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// `"IP:PORT"` for clients' `bootstrap.servers`.
+    /// `"IP:PORT"` for clients' `bootstrap.servers`: the bound address, with an unspecified IP
+    /// (0.0.0.0) replaced by 127.0.0.1.
     pub fn bootstrap(&self) -> String {
-        self.local_addr.to_string()
+        self.reachable.to_string()
     }
 
     /// Stops accepting, closes every connection (interrupting long polls and pending joins),
