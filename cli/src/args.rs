@@ -1,0 +1,275 @@
+//! Command-line arguments (clap derive). Every flag is documented here; `kt <cmd> --help`
+//! shows the same text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kt — a Kafka toolkit in pure Rust: a Kafka-compatible broker, a client, and a
+/// Spark-Streaming-style micro-batch engine.
+///
+/// Start with `kt quickstart` to see the whole "Spark Streaming with Kafka" tutorial run in one
+/// process, or `kt broker` to start a broker other programs can use.
+#[derive(Debug, Parser)]
+#[command(name = "kt", version, about, long_about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Kafka bootstrap server(s), `HOST:PORT[,HOST:PORT…]`.
+    #[arg(
+        short = 'b',
+        long = "bootstrap-server",
+        global = true,
+        env = "KT_BOOTSTRAP",
+        default_value = "127.0.0.1:9092"
+    )]
+    pub(crate) bootstrap: String,
+
+    /// More log output on stderr (-v: debug, -vv: trace). `RUST_LOG` overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a Kafka-compatible broker (in memory) until Ctrl-C.
+    Broker(BrokerArgs),
+    /// Create, list, describe and delete topics.
+    #[command(subcommand)]
+    Topic(TopicCommand),
+    /// Send lines from stdin (or a terminal prompt) as records, like kafka-console-producer.
+    Produce(ProduceArgs),
+    /// Print records, like kafka-console-consumer.
+    Consume(ConsumeArgs),
+    /// Run a micro-batch streaming job over a topic (the tutorial's Spark jobs).
+    #[command(subcommand)]
+    Stream(StreamCommand),
+    /// Run the whole tutorial in one process on an embedded broker, narrated.
+    Quickstart(QuickstartArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BrokerArgs {
+    /// Address to listen on. Loopback by default: the broker has no authentication.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub(crate) listen: SocketAddr,
+    /// Host name advertised to clients in Metadata (defaults to the listen IP).
+    #[arg(long)]
+    pub(crate) advertised_host: Option<String>,
+    /// Partitions of topics created automatically (on Metadata requests that allow it).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub(crate) partitions: i32,
+    /// Do not create topics automatically; clients must create them first.
+    #[arg(long)]
+    pub(crate) no_auto_create: bool,
+    /// This broker's node id.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) node_id: i32,
+    /// Delay before the first rebalance of a new consumer group completes
+    /// (Kafka's group.initial.rebalance.delay.ms), e.g. `3s`, `0s`.
+    #[arg(long, value_parser = parse_duration, default_value = "3s")]
+    pub(crate) group_initial_rebalance_delay: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TopicCommand {
+    /// Create a topic.
+    Create {
+        /// Topic name: letters, digits, '.', '_' and '-', at most 249 characters.
+        name: String,
+        /// Number of partitions.
+        #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        partitions: i32,
+        /// Replication factor (kt broker keeps one replica; real clusters may use more).
+        #[arg(short = 'r', long, default_value_t = 1, value_parser = clap::value_parser!(i16).range(1..))]
+        replication_factor: i16,
+        /// Succeed without doing anything if the topic already exists.
+        #[arg(long)]
+        if_not_exists: bool,
+    },
+    /// List topic names.
+    List,
+    /// Show a topic's partitions, leaders and earliest/latest offsets.
+    Describe {
+        /// Topic name.
+        name: String,
+    },
+    /// Delete a topic and its records.
+    Delete {
+        /// Topic name.
+        name: String,
+        /// Succeed without doing anything if the topic does not exist.
+        #[arg(long)]
+        if_exists: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Acks {
+    /// Do not wait for the broker.
+    #[value(name = "0")]
+    None,
+    /// Wait for the leader.
+    #[value(name = "1")]
+    Leader,
+    /// Wait for all in-sync replicas.
+    #[value(name = "all", alias = "-1")]
+    All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CompressionArg {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProduceArgs {
+    /// Topic to send to.
+    #[arg(short, long)]
+    pub(crate) topic: String,
+    /// Each line is `KEY<separator>VALUE`; without it lines are values with a null key.
+    #[arg(short = 'k', long)]
+    pub(crate) key: bool,
+    /// Separator between key and value when --key is given (the first occurrence splits).
+    #[arg(long, default_value = ":")]
+    pub(crate) key_separator: String,
+    /// Send every record to this partition instead of using the partitioner.
+    #[arg(short, long)]
+    pub(crate) partition: Option<i32>,
+    /// Acknowledgements to wait for.
+    #[arg(long, value_enum, default_value = "all")]
+    pub(crate) acks: Acks,
+    /// Compression codec for record batches.
+    #[arg(short = 'z', long, value_enum, default_value = "none")]
+    pub(crate) compression: CompressionArg,
+    /// How long to wait for more records before sending a batch, e.g. `5ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "5ms")]
+    pub(crate) linger: Duration,
+    /// Maximum bytes of records in one batch.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub(crate) batch_size: usize,
+    /// Read lines from this file instead of stdin.
+    #[arg(short, long)]
+    pub(crate) file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConsumeArgs {
+    /// Topic to read.
+    #[arg(short, long)]
+    pub(crate) topic: String,
+    /// Start at the earliest offset (when there is no committed offset for the group).
+    #[arg(long)]
+    pub(crate) from_beginning: bool,
+    /// Consume as a member of this consumer group and commit offsets.
+    #[arg(short, long)]
+    pub(crate) group: Option<String>,
+    /// Read only this partition (not with --group).
+    #[arg(short, long, conflicts_with = "group")]
+    pub(crate) partition: Option<i32>,
+    /// Start at this offset of --partition.
+    #[arg(long, requires = "partition")]
+    pub(crate) offset: Option<i64>,
+    /// Exit after printing this many records.
+    #[arg(short = 'n', long)]
+    pub(crate) max_messages: Option<u64>,
+    /// Exit when no record arrives for this long, e.g. `10s`.
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
+    /// Exit once the end of every partition (as of start) has been printed.
+    #[arg(short = 'e', long)]
+    pub(crate) exit_at_end: bool,
+    /// Output line format: %k key, %v value, %p partition, %o offset, %t timestamp (ms),
+    /// %T topic, %% a percent sign; \n and \t escapes. A null key or value prints as `null`.
+    #[arg(short, long, default_value = "%v")]
+    pub(crate) format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StreamCommand {
+    /// Tutorial step 1: save each batch's raw (key, value) pairs.
+    Save(StreamArgs),
+    /// Tutorial step 2: count words (values split on spaces) per batch.
+    Wordcount(StreamArgs),
+    /// Tutorial step 3: count HTTP methods and endpoints in access-log lines per batch.
+    Weblog(StreamArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StreamArgs {
+    /// Topic to read.
+    #[arg(short, long)]
+    pub(crate) topic: String,
+    /// Batch interval, e.g. `5s`, `500ms`. Batch times are multiples of it.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub(crate) batch: Duration,
+    /// Output prefix: each batch writes `PREFIX-<batch ms>.<suffix>/part-00000`.
+    #[arg(short, long)]
+    pub(crate) out: PathBuf,
+    /// Output suffix (Spark's `saveAsTextFiles(prefix, suffix)`); empty for none.
+    #[arg(short, long, default_value = "")]
+    pub(crate) suffix: String,
+    /// Consumer group whose committed offsets the job starts from and commits to.
+    #[arg(short, long, default_value = "sparkit")]
+    pub(crate) group: String,
+    /// Partitions without a committed offset start at the earliest offset (default: latest).
+    #[arg(long)]
+    pub(crate) from_beginning: bool,
+    /// Stop after this many batches (default: run until Ctrl-C / SIGTERM).
+    #[arg(long)]
+    pub(crate) batches: Option<u64>,
+    /// At most this many records per second per partition (Spark's maxRatePerPartition).
+    #[arg(long)]
+    pub(crate) max_rate: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuickstartArgs {
+    /// Keep the output here instead of a temporary directory that is removed afterwards.
+    #[arg(long)]
+    pub(crate) dir: Option<PathBuf>,
+    /// Batch interval of the streaming jobs.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub(crate) batch: Duration,
+}
+
+/// Parses `5s`, `500ms`, `1m`, `1h30m`; a bare number is seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 5s, 500ms, 1m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("five").is_err());
+    }
+
+    #[test]
+    fn global_bootstrap_anywhere() {
+        let cli = Cli::try_parse_from(["kt", "topic", "list", "-b", "127.0.0.1:1"]).unwrap();
+        assert_eq!(cli.bootstrap, "127.0.0.1:1");
+    }
+}
