@@ -345,3 +345,112 @@ async fn kt_and_kcat_share_a_group() {
     let log = kcat_log.lock().unwrap().clone();
     assert!(!log.contains("ERROR"), "kcat complained: {log}");
 }
+
+/// Throughput of kt's producer and consumer against Tansu next to kcat's, in the same run
+/// (1 partition, 100-byte values). Prints numbers; asserts only that everything arrived.
+/// Run with `--release`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; needs Tansu (KT_TANSU) and kcat (KT_RDKAFKA_LIB for librdkafka >= 2.2)"]
+async fn throughput_against_tansu() {
+    let Some(tansu) = start_tansu() else { return };
+    let n: usize = std::env::var("KT_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let client = Client::connect(ClientConfig::new(tansu.addr.clone()))
+        .await
+        .unwrap();
+    let admin = client.admin();
+    admin
+        .create_topics(&[
+            NewTopic::new("bench-kt", 1, 1),
+            NewTopic::new("bench-kcat", 1, 1),
+        ])
+        .await
+        .unwrap();
+    let value = Bytes::from(vec![b'x'; 100]);
+
+    let p = client.producer(ProducerConfig::default());
+    let t = std::time::Instant::now();
+    let mut last = None;
+    for _ in 0..n {
+        last = Some(
+            p.send(ProducerRecord::new("bench-kt", value.clone()))
+                .await
+                .unwrap(),
+        );
+    }
+    p.flush().await.unwrap();
+    last.unwrap().await.unwrap();
+    let kt_produce = t.elapsed();
+    p.close().await.unwrap();
+
+    let mut c = client.consumer(ConsumerConfig {
+        auto_offset_reset: OffsetReset::Earliest,
+        ..Default::default()
+    });
+    c.assign(vec![TopicPartition::new("bench-kt", 0)]).unwrap();
+    let t = std::time::Instant::now();
+    let mut got = 0;
+    while got < n {
+        got += c.poll(Duration::from_secs(1)).await.unwrap().len();
+    }
+    let kt_consume = t.elapsed();
+
+    let lines = format!("{}\n", "x".repeat(100)).repeat(n);
+    let input = std::env::temp_dir().join(format!("kt-bench-{}.txt", std::process::id()));
+    std::fs::write(&input, lines).unwrap();
+    let kcat = |args: Vec<String>| {
+        let mut cmd = Command::new("/usr/bin/kcat");
+        if let Ok(dir) = std::env::var("KT_RDKAFKA_LIB") {
+            cmd.env("LD_LIBRARY_PATH", dir);
+        }
+        let t = std::time::Instant::now();
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (t.elapsed(), out.stdout.len())
+    };
+    let addr = tansu.addr.clone();
+    let (kcat_produce, _) = kcat(vec![
+        "-P".into(),
+        "-b".into(),
+        addr.clone(),
+        "-t".into(),
+        "bench-kcat".into(),
+        "-p".into(),
+        "0".into(),
+        "-l".into(),
+        input.display().to_string(),
+    ]);
+    let _ = std::fs::remove_file(&input);
+    let (kcat_consume, bytes) = kcat(vec![
+        "-C".into(),
+        "-b".into(),
+        addr,
+        "-t".into(),
+        "bench-kcat".into(),
+        "-p".into(),
+        "0".into(),
+        "-o".into(),
+        "beginning".into(),
+        "-e".into(),
+        "-q".into(),
+        "-c".into(),
+        n.to_string(),
+    ]);
+    assert_eq!(bytes, n * 101);
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "{n} x 100 B, 1 partition, Tansu: produce kt {:.0}/s kcat {:.0}/s (kt/kcat {:.2}); consume kt {:.0}/s kcat {:.0}/s (kt/kcat {:.2})",
+        rate(kt_produce),
+        rate(kcat_produce),
+        kcat_produce.as_secs_f64() / kt_produce.as_secs_f64(),
+        rate(kt_consume),
+        rate(kcat_consume),
+        kcat_consume.as_secs_f64() / kt_consume.as_secs_f64(),
+    );
+}
