@@ -265,22 +265,19 @@ async fn full_buffer_blocks_send_until_memory_is_released() {
         .send(ProducerRecord::new("t", value.clone()))
         .await
         .unwrap();
-    // ~700 bytes each: a third does not fit until the first batch is acknowledged, which the
-    // broker delays by 300 ms.
-    let third = tokio::time::timeout(
-        Duration::from_millis(100),
-        p.send(ProducerRecord::new("t", value.clone())),
-    )
-    .await;
-    assert!(third.is_err(), "send should wait for buffer memory");
+    // ~700 bytes each: a third does not fit until the first batch is acknowledged (the
+    // broker delays that by 300 ms). On this single-threaded test runtime nothing else runs
+    // between these lines, so the first poll must find `send` waiting for memory.
+    let mut third = Box::pin(p.send(ProducerRecord::new("t", value.clone())));
+    assert!(
+        futures::poll!(&mut third).is_pending(),
+        "send should wait for buffer memory"
+    );
     f1.await.unwrap();
-    let f3 = tokio::time::timeout(
-        Duration::from_secs(5),
-        p.send(ProducerRecord::new("t", value)),
-    )
-    .await
-    .expect("memory was released")
-    .unwrap();
+    let f3 = tokio::time::timeout(Duration::from_secs(5), third)
+        .await
+        .expect("memory was released")
+        .unwrap();
     f2.await.unwrap();
     f3.await.unwrap();
 }

@@ -74,6 +74,8 @@ pub(crate) struct Faults {
     pub(crate) api_versions_max: Option<i16>,
     /// Cut this many bytes off the end of every non-empty fetched record set.
     pub(crate) truncate_fetch: usize,
+    /// Hold every response of an API until this many requests of it have arrived.
+    pub(crate) hold_until: HashMap<i16, usize>,
 }
 
 /// Shared state of a fake broker.
@@ -84,6 +86,8 @@ pub(crate) struct FakeState {
     /// (api key, version) of every request received, in order.
     pub(crate) seen: Mutex<Vec<(i16, i16)>>,
     pub(crate) appended: Notify,
+    /// Notified on every request received.
+    pub(crate) received: Notify,
     pub(crate) host: String,
     pub(crate) port: i32,
 }
@@ -191,6 +195,7 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
             .lock()
             .unwrap()
             .push((header.request_api_key, header.request_api_version));
+        st.received.notify_waiters();
         let key = header.request_api_key;
         {
             let mut f = st.faults();
@@ -210,6 +215,17 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
             let reply = handlers::handle(&st2, &header, buf).await;
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
+            }
+            let hold = st2.faults().hold_until.get(&key).copied();
+            if let Some(n) = hold {
+                let api = ApiKey::try_from(key).unwrap();
+                loop {
+                    let received = st2.received.notified();
+                    if st2.count(api) >= n {
+                        break;
+                    }
+                    received.await;
+                }
             }
             if let Some(t) = my_turn {
                 let _ = t.await;
