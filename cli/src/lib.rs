@@ -4,6 +4,8 @@
 //! - [`args`](crate) — every command and flag (clap derive); `kt <cmd> --help` shows the docs.
 //! - `cmd/` — one module per command: `broker`, `topic`, `produce`, `consume`, `stream`,
 //!   `quickstart`.
+//! - [`jobs`] — the tutorial's streaming jobs (save, wordcount, weblog), shared by `kt stream`,
+//!   `kt quickstart` and the whole-flow tests.
 //! - `failure` — turns any error into one line with a hint and a distinct exit code.
 //! - [`lines`] — splitting console-producer input into (key, value) records.
 //! - `format` — `kt consume --format` templates.
@@ -21,6 +23,7 @@ mod args;
 mod cmd;
 mod failure;
 mod format;
+pub mod jobs;
 pub mod lines;
 
 use std::process::ExitCode;

@@ -1,1 +1,156 @@
-//! placeholder
+//! Helpers for kt's whole-flow tests (`tests/tests/*.rs`).
+//!
+//! # Layout
+//! - this file: start an in-process broker, produce records and keep their delivery reports,
+//!   read Spark-layout output directories back, find peer programs (with the CI skip rule).
+//! - `tests/tutorial.rs` — the tutorial's three jobs end to end, exact file contents.
+//! - `tests/restart.rs` — graceful stop and restart: nothing lost, nothing repeated.
+//!
+//! # References
+//! - Spark Streaming programming guide (`saveAsTextFiles` layout).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use kt_broker::{Broker, BrokerConfig, BrokerHandle};
+use kt_client::{Client, ClientConfig, ProducerConfig, ProducerRecord, RecordMetadata};
+
+/// Generous bound for anything a test waits for; normally things take milliseconds.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts an in-process broker on a free loopback port, with no initial rebalance delay.
+pub async fn start_broker() -> BrokerHandle {
+    let config = BrokerConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        group_initial_rebalance_delay: Duration::ZERO,
+        ..BrokerConfig::default()
+    };
+    Broker::start(config).await.expect("start broker")
+}
+
+/// A connected client.
+pub async fn client(bootstrap: &str) -> Client {
+    Client::connect(ClientConfig::new(bootstrap))
+        .await
+        .expect("connect client")
+}
+
+/// Produces `(key, value)` records to `topic` and returns their delivery reports in order.
+pub async fn produce(
+    client: &Client,
+    topic: &str,
+    records: &[(Option<&str>, &str)],
+) -> Vec<RecordMetadata> {
+    let producer = client.producer(ProducerConfig::default());
+    let mut deliveries = Vec::new();
+    for (key, value) in records {
+        let mut r = ProducerRecord::new(topic, Bytes::copy_from_slice(value.as_bytes()));
+        r.key = key.map(|k| Bytes::copy_from_slice(k.as_bytes()));
+        deliveries.push(producer.send(r).await.expect("enqueue record"));
+    }
+    let mut reports = Vec::new();
+    for d in deliveries {
+        reports.push(d.await.expect("record delivered"));
+    }
+    producer.close().await.expect("close producer");
+    reports
+}
+
+/// One batch directory of a `save_as_text_files` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchDir {
+    /// The batch time in ms, from the directory name.
+    pub time_ms: i64,
+    /// Contents of `part-00000`.
+    pub part: String,
+    /// Whether `_SUCCESS` exists.
+    pub success: bool,
+}
+
+/// Reads every `PREFIX-<ms>.<suffix>` directory of `prefix` (sorted by time). Panics on
+/// anything that does not follow Spark's layout: a stray file is a test failure.
+pub fn read_batches(prefix: &Path, suffix: &str) -> Vec<BatchDir> {
+    let parent = prefix.parent().expect("prefix has a parent");
+    let stem = format!(
+        "{}-",
+        prefix
+            .file_name()
+            .expect("prefix has a name")
+            .to_string_lossy()
+    );
+    let tail = if suffix.is_empty() {
+        String::new()
+    } else {
+        format!(".{suffix}")
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(parent).expect("list output dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&stem) else {
+            continue;
+        };
+        let Some(ms) = rest.strip_suffix(&tail) else {
+            continue;
+        };
+        let Ok(time_ms) = ms.parse::<i64>() else {
+            continue; // another prefix sharing this stem, e.g. `w-methods-…` for `w`
+        };
+        let dir: PathBuf = entry.path();
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("list batch dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            ["_SUCCESS", "part-00000"],
+            "unexpected files in {}",
+            dir.display()
+        );
+        out.push(BatchDir {
+            time_ms,
+            part: std::fs::read_to_string(dir.join("part-00000")).expect("read part-00000"),
+            success: dir.join("_SUCCESS").exists(),
+        });
+    }
+    out.sort_by_key(|b| b.time_ms);
+    out
+}
+
+/// All lines of all batches, in batch order.
+pub fn all_lines(batches: &[BatchDir]) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| b.part.lines().map(str::to_owned))
+        .collect()
+}
+
+/// Delivery reports grouped as the streaming output orders records: by partition, then offset.
+pub fn by_partition_then_offset<'a, T>(reports: &[RecordMetadata], items: &'a [T]) -> Vec<&'a T> {
+    let mut order: BTreeMap<(i32, i64), &T> = BTreeMap::new();
+    for (r, item) in reports.iter().zip(items) {
+        order.insert((r.partition, r.offset), item);
+    }
+    order.into_values().collect()
+}
+
+/// Whether a peer program is usable. Missing: prints a visible skip line and returns false,
+/// unless `CI=true`, where a missing peer fails the test (CI installs every peer).
+pub fn peer_available(program: &str, probe_args: &[&str]) -> bool {
+    let ok = std::process::Command::new(program)
+        .args(probe_args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{program} is required when CI=true (.ci/run installs it)");
+        }
+        eprintln!("SKIPPED: {program} not found");
+    }
+    ok
+}

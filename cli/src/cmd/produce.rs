@@ -134,7 +134,9 @@ pub(crate) async fn run(bootstrap: &str, args: ProduceArgs) -> anyhow::Result<()
     flushed.context("flushing records")?;
     closed.context("closing the producer")?;
     if let Some(e) = input_error {
-        return Err(e.context(format!("{sent} records before the problem were delivered")));
+        return Err(anyhow::anyhow!(
+            "{e:#}; the {sent} records before it were delivered"
+        ));
     }
     if interactive {
         eprintln!("{sent} records sent to {}", args.topic);

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use kt_broker::{Broker, BrokerConfig};
 use kt_client::{NewTopic, ProducerConfig, ProducerRecord};
 
-use super::stream::{Job, run_job};
-use crate::args::{QuickstartArgs, StreamArgs};
+use crate::args::QuickstartArgs;
+use crate::jobs::{Job, JobSpec, run_job};
 
 /// Access-log lines for step 3 (Common and Combined Log Format, one line that is neither).
 const ACCESS_LOG: &[&str] = &[
@@ -87,7 +87,7 @@ async fn tutorial(bootstrap: &str, dir: &Path, batch: Duration) -> anyhow::Resul
         record
     };
 
-    let job_args = |topic: &str, out: &str| StreamArgs {
+    let job_args = |topic: &str, out: &str| JobSpec {
         topic: topic.to_string(),
         batch,
         out: dir.join(out),
@@ -149,19 +149,23 @@ async fn wait_all(deliveries: Vec<kt_client::DeliveryFuture>) -> anyhow::Result<
     Ok(())
 }
 
-async fn stream_step(
-    bootstrap: &str,
-    job: Job,
-    args: &StreamArgs,
-    name: &str,
-) -> anyhow::Result<()> {
+async fn stream_step(bootstrap: &str, job: Job, args: &JobSpec, name: &str) -> anyhow::Result<()> {
     say(&format!(
         "$ kt stream {name} --topic {} --batch {} --out {} --suffix log --from-beginning --batches 2",
         args.topic,
         humantime::format_duration(args.batch),
         args.out.display()
     ));
-    run_job(bootstrap, job, args, |line| println!("  {line}")).await?;
+    let never = std::future::pending::<()>;
+    run_job(
+        bootstrap,
+        job,
+        args,
+        |line| println!("  {line}"),
+        never(),
+        never(),
+    )
+    .await?;
     println!();
     Ok(())
 }

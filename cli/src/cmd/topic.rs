@@ -27,7 +27,8 @@ pub(crate) async fn run(bootstrap: &str, cmd: TopicCommand) -> anyhow::Result<()
                 {
                     println!("Topic {name} already exists.");
                 }
-                Err(e) => return Err(e).with_context(|| format!("creating topic '{name}'")),
+                // The client's error already names the topic and the Kafka error.
+                Err(e) => return Err(e.into()),
             }
         }
         TopicCommand::List => {
@@ -38,10 +39,7 @@ pub(crate) async fn run(bootstrap: &str, cmd: TopicCommand) -> anyhow::Result<()
             }
         }
         TopicCommand::Describe { name } => {
-            let descriptions = admin
-                .describe_topics(&[name.as_str()])
-                .await
-                .with_context(|| format!("describing topic '{name}'"))?;
+            let descriptions = admin.describe_topics(&[name.as_str()]).await?;
             let Some(d) = descriptions.into_iter().find(|d| d.name == name) else {
                 bail!("describing topic '{name}': the broker did not describe it");
             };
@@ -69,7 +67,7 @@ pub(crate) async fn run(bootstrap: &str, cmd: TopicCommand) -> anyhow::Result<()
             )?;
             writeln!(
                 out,
-                "{:>9}  {:>6}  {:<10}  {:<10}  {:>12}  {:>12}",
+                "{:>9}  {:>6}  {:<8}  {:<8}  {:>10}  {:>10}",
                 "Partition", "Leader", "Replicas", "Isr", "Earliest", "Latest"
             )?;
             let offset = |m: &std::collections::BTreeMap<TopicPartition, i64>, tp| {
@@ -78,7 +76,7 @@ pub(crate) async fn run(bootstrap: &str, cmd: TopicCommand) -> anyhow::Result<()
             for (p, tp) in d.partitions.iter().zip(&tps) {
                 writeln!(
                     out,
-                    "{:>9}  {:>6}  {:<10}  {:<10}  {:>12}  {:>12}",
+                    "{:>9}  {:>6}  {:<8}  {:<8}  {:>10}  {:>10}",
                     p.partition,
                     p.leader,
                     join(&p.replicas),
@@ -96,7 +94,7 @@ pub(crate) async fn run(bootstrap: &str, cmd: TopicCommand) -> anyhow::Result<()
                 {
                     println!("Topic {name} does not exist.");
                 }
-                Err(e) => return Err(e).with_context(|| format!("deleting topic '{name}'")),
+                Err(e) => return Err(e.into()),
             }
         }
     }
