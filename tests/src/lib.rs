@@ -9,6 +9,9 @@
 //! # References
 //! - Spark Streaming programming guide (`saveAsTextFiles` layout).
 
+// Test helpers: failing loudly is their job.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! A streaming job stopped gracefully while records keep arriving, then restarted: together
 //! the two runs' output holds every record exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::future::pending;

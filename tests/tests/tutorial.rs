@@ -1,6 +1,7 @@
 //! The "Spark Streaming with Kafka" tutorial, end to end, on an in-process broker: create the
 //! topic, produce unkeyed and keyed messages, run the `save`, `wordcount` and `weblog` jobs
 //! exactly as `kt stream` runs them, and check every output file byte for byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::pending;
 use std::sync::{Arc, Mutex};
