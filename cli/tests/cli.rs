@@ -60,10 +60,14 @@ impl Drop for BrokerProcess {
 }
 
 fn kt_with_input(bootstrap: &str, args: &[&str], input: Option<&[u8]>) -> Output {
-    let mut child = Command::new(KT)
-        .arg("-b")
-        .arg(bootstrap)
-        .args(args)
+    let mut cmd = Command::new(KT);
+    cmd.arg("-b").arg(bootstrap).args(args);
+    run_with_input(cmd, input)
+}
+
+/// Runs `cmd` with `input` on stdin (or none), capturing its output, within a minute.
+fn run_with_input(mut cmd: Command, input: Option<&[u8]>) -> Output {
+    let mut child = cmd
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {
@@ -72,7 +76,7 @@ fn kt_with_input(bootstrap: &str, args: &[&str], input: Option<&[u8]>) -> Output
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run kt");
+        .expect("start process");
     if let Some(bytes) = input {
         child.stdin.take().unwrap().write_all(bytes).unwrap();
     }
@@ -132,23 +136,9 @@ fn kcat_available() -> bool {
 }
 
 fn kcat(bootstrap: &str, args: &[&str], input: Option<&[u8]>) -> Output {
-    let mut child = Command::new("kcat")
-        .arg("-b")
-        .arg(bootstrap)
-        .args(args)
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kcat");
-    if let Some(bytes) = input {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    wait_with_timeout(child, Duration::from_secs(60))
+    let mut cmd = Command::new("kcat");
+    cmd.arg("-b").arg(bootstrap).args(args);
+    run_with_input(cmd, input)
 }
 
 #[test]
