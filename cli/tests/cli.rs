@@ -505,3 +505,41 @@ fn kcat_and_kt_read_each_others_records() {
         "kt resumes from kcat's committed offsets"
     );
 }
+
+/// On a terminal `kt produce` prompts with `>` before each line, like kafka-console-producer;
+/// `script` (util-linux) gives it a pseudo-terminal.
+#[test]
+fn produce_prompts_on_a_terminal() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !has_script {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "script (util-linux) is required when CI=true"
+        );
+        eprintln!("SKIPPED: script not found");
+        return;
+    }
+    let broker = BrokerProcess::start();
+    let command = format!("{KT} -b {} produce --topic typed", broker.bootstrap);
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"]);
+    // Two lines, then Ctrl-D (end of input on a terminal).
+    let out = run_with_input(cmd, Some(b"message1\nmessage2\n\x04"));
+    assert_ok(&out);
+    let screen = stdout(&out);
+    assert_eq!(
+        screen.matches('>').count(),
+        3,
+        "a prompt per line and one at EOF: {screen:?}"
+    );
+    assert!(screen.contains("2 records sent to typed"), "{screen:?}");
+    let read = broker.kt(&["consume", "--topic", "typed", "--from-beginning", "-e"]);
+    assert_ok(&read);
+    assert_eq!(stdout(&read), "message1\nmessage2\n");
+}
