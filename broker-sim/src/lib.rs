@@ -12,16 +12,20 @@
 //!
 //! # Layout
 //!
-//! - `server.rs`: [`Broker::start`], the accept loop, one task per connection,
-//!   [`BrokerHandle`] (address, shutdown, small inspection helpers).
+//! - `cluster/`: [`Cluster::start`] / [`Broker::start`] (a cluster of one), each node's
+//!   listener lifecycle, and [`ClusterHandle`] (addresses, inspection, fault control, shutdown).
+//! - `server.rs`: a node's accept loop and one task per connection (drops, latency, stops).
+//! - `fault/`: the fault-injection rules ([`InjectError`], [`DropConnection`], latency) and how
+//!   a request finds the ones meant for it.
 //! - `connection.rs`: the socket and framing (size prefix limits, HTTP/TLS detection).
 //! - `protocol/`: request header decoding with length checks, response framing, varints, and
 //!   `shape/`, the table-driven guard every request body passes before `kafka_protocol`'s
 //!   decoders (which size allocations from counts read off the wire) see it.
 //! - `api/`: one dispatch `match` in `api/mod.rs`, one module per Kafka API, each opening with
-//!   the versions it serves and its behaviour per version.
-//! - `state/`: `BrokerState` — topics, partitions, the group coordinator; every
-//!   change happens there and handlers are plain functions over it.
+//!   the versions it serves and its behaviour per version; `api/route.rs`: which node answers
+//!   what (leaders, coordinators) and whole-request refusals.
+//! - `state/`: `BrokerState` — nodes, topics, partitions, the group coordinator, armed faults;
+//!   every change happens there and handlers are plain functions over it.
 //! - `log/`: partition logs storing record batches as received (`Bytes`) with a small index;
 //!   validation (magic, length, CRC-32C, counts), base offset stamping, zero-decode reads; the
 //!   `PartitionLog` trait leaves room for a disk-backed log.
@@ -40,6 +44,40 @@
 //! - KIP-482 (flexible versions, tagged fields), KIP-511 (ApiVersions fallback to v0).
 //! - KIP-516 (topic ids; Fetch v13+), KIP-734 (ListOffsets max timestamp, -3).
 //! - KIP-345 (static membership): group instance ids are carried but not acted on.
+//!
+//! # Cluster mode
+//!
+//! [`Cluster::start`] with `ClusterConfig { nodes: 3, .. }` runs three nodes in this process
+//! (`kt broker --nodes 3`: ports 9092–9094), each with its own listener; Metadata on any node
+//! lists every live node. Partition `p` of a topic with replication factor `rf` gets replicas
+//! `live[(p + i) % n]`, the first leading (Kafka starts at a random node; this is
+//! deterministic for tests). Produce, Fetch and ListOffsets for a partition sent to another
+//! node get NOT_LEADER_OR_FOLLOWER, with the current leader and its endpoint where the version
+//! carries them (Produce v10+, Fetch v12+/v16+, KIP-951). A group's coordinator is the leader
+//! of partition `abs(hashCode(group)) % 50` of a virtual offsets topic, as in Kafka; group
+//! requests elsewhere get NOT_COORDINATOR.
+//!
+//! There is no real replication: every node reads and writes one shared log per partition, so
+//! a leader move or a node outage never loses an acknowledged record. Replica lists, in-sync
+//! replicas (the live replicas) and offline replicas are bookkeeping for Metadata. Leader epochs
+//! bump on every move, so clients see Kafka's fencing (FENCED_LEADER_EPOCH on an old epoch).
+//! When a node goes down its partitions move to a live replica, else to the next live node
+//! (replacing it in the replica list); with every node down, leaders are -1. A node that comes
+//! back takes only leaderless partitions (Kafka would later move preferred leaders back).
+//!
+//! # Fault injection
+//!
+//! Tests drive faults through the handle (see [`ClusterHandle`] for an example):
+//! [`ClusterHandle::inject_error`] (error codes for the next N requests of an API, optionally
+//! per node, topic or partition; partition-level APIs — Produce, Fetch, ListOffsets — fail only
+//! the matching partitions and handle the rest, others fail as a whole without taking effect),
+//! [`ClusterHandle::set_latency`] (tokio time, so a paused clock controls it),
+//! [`ClusterHandle::drop_connection_on`] (close the connection of the next N requests of an
+//! API before or after they take effect), [`ClusterHandle::drop_connections`] (close every
+//! open connection now), [`ClusterHandle::move_leader`], [`ClusterHandle::stop_node`] /
+//! [`ClusterHandle::start_node`] (the port refuses connections while down; leaders and
+//! coordinators move; no data is lost). Every fault logs a line starting with `fault:` (target
+//! `kt_broker::fault`: `RUST_LOG=kt_broker::fault=debug`).
 //!
 //! # APIs served
 //!
@@ -62,8 +100,9 @@
 //!
 //! # Known differences from Apache Kafka
 //!
-//! - One node, one replica, everything in memory; no retention (logs only grow), no
-//!   compaction, log start offset stays 0.
+//! - Everything in memory; no retention (logs only grow), no compaction, log start offset
+//!   stays 0. Several nodes share one log per partition instead of replicating (see Cluster
+//!   mode); `min.insync.replicas` and acks=all wait for nothing more than acks=1.
 //! - No transactions or idempotence (no InitProducerId): transactional and control batches are
 //!   refused with INVALID_RECORD; producer ids and sequences are stored but not checked.
 //! - No fetch sessions: every Fetch is answered as a full, sessionless fetch.
@@ -95,7 +134,8 @@
 //!   coordinator on paused tokio time, proptests cross-checking the shape tables against
 //!   `kafka_protocol`'s encoders).
 //! - `tests/socket.rs`: hand-encoded requests over TCP (framing limits, garbage, versions,
-//!   acks=0, ordering, long polls). `tests/hostile_alloc.rs`: a hostile count under an
+//!   acks=0, ordering, long polls). `tests/cluster.rs`: a 3-node cluster and every fault of
+//!   the control API over sockets; `tests/fault_log.rs`: the `fault:` log lines. `tests/hostile_alloc.rs`: a hostile count under an
 //!   address-space cap (`prlimit`).
 //! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
 //!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it
@@ -104,18 +144,27 @@
 //! - `examples/serve.rs`: a broker in the foreground for manual poking.
 
 mod api;
+mod cluster;
 mod config;
 mod connection;
 mod error;
+mod fault;
 mod group;
 mod log;
 mod protocol;
 mod server;
 mod state;
 
+pub use cluster::{
+    Broker, BrokerHandle, Cluster, ClusterConfig, ClusterHandle, MAX_NODES, NodeStatus,
+};
 pub use config::{
     BrokerConfig, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE,
 };
 pub use error::BrokerError;
+pub use fault::{DropConnection, DropPoint, InjectError};
 pub use group::{GroupState, GroupSummary, MemberSummary};
-pub use server::{Broker, BrokerHandle};
+/// Kafka error codes, as the fault API injects them (re-exported from `kafka-protocol`).
+pub use kafka_protocol::ResponseError;
+/// Kafka API keys, as the fault API names them (re-exported from `kafka-protocol`).
+pub use kafka_protocol::messages::ApiKey;

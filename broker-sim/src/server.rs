@@ -1,204 +1,118 @@
-//! The accept loop, one task per connection, and the handle that stops them.
+//! One node's accept loop and the task serving each of its connections.
 //!
 //! Each connection task reads a frame, handles it, and queues the response, strictly in
 //! request order (Kafka's guarantee, and what clients rely on). While a long-poll Fetch or a
 //! JoinGroup waits, that connection waits too, as in Kafka; other connections are separate
 //! tasks and carry on. Responses are flushed when no further complete request is buffered, so
 //! pipelined requests share a write.
+//!
+//! A connection ends on EOF, a framing error, its node stopping (node down or cluster
+//! shutdown), a "drop connections" fault, or a drop-on-request fault. Injected latency is
+//! applied here, before the request is handled.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kafka_protocol::messages::ApiKey;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 
 use crate::api::{self, Outcome};
-use crate::config::BrokerConfig;
 use crate::connection::{Connection, FrameError};
-use crate::error::BrokerError;
-use crate::group::GroupSummary;
+use crate::fault::DropPoint;
 use crate::protocol::{self, HeaderError};
-use crate::state::{BrokerState, NewTopic, NodeInfo};
+use crate::state::BrokerState;
 
-/// Starts brokers. See [`Broker::start`].
+/// What every node's connections share.
 #[derive(Debug)]
-pub struct Broker;
-
-impl Broker {
-    /// Binds `config.listen`, starts accepting connections and the group timers, and returns
-    /// a handle once the port is bound (clients may connect as soon as this returns).
-    pub async fn start(config: BrokerConfig) -> Result<BrokerHandle, BrokerError> {
-        config.validate()?;
-        let addr = config.listen;
-        let listener = TcpListener::bind(addr).await.map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AddrInUse {
-                BrokerError::AddrInUse { addr, source }
-            } else {
-                BrokerError::Bind { addr, source }
-            }
-        })?;
-        let local_addr = listener.local_addr()?;
-        let reachable_ip = if local_addr.ip().is_unspecified() {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        } else {
-            local_addr.ip()
-        };
-        let node = NodeInfo {
-            node_id: config.node_id,
-            host: config
-                .advertised_host
-                .clone()
-                .unwrap_or_else(|| reachable_ip.to_string()),
-            port: i32::from(local_addr.port()),
-            rack: config.rack.clone(),
-        };
-        let state = Arc::new(BrokerState::new(&config, node));
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let timers = {
-            let state = Arc::clone(&state);
-            let rx = shutdown_rx.clone();
-            tokio::spawn(async move { state.groups.run_timers(rx).await })
-        };
-        let accept = tokio::spawn(accept_loop(
-            listener,
-            Arc::clone(&state),
-            shutdown_rx,
-            config.max_request_size,
-        ));
-        tracing::info!(%local_addr, node_id = config.node_id, "kt broker listening");
-        Ok(BrokerHandle {
-            local_addr,
-            reachable: SocketAddr::new(reachable_ip, local_addr.port()),
-            shutdown,
-            accept,
-            timers,
-            state,
-        })
-    }
+pub(crate) struct Shared {
+    pub(crate) state: Arc<BrokerState>,
+    pub(crate) max_request_size: usize,
 }
 
-/// A running broker. Dropping it signals shutdown without waiting; prefer
-/// [`BrokerHandle::shutdown`].
-#[derive(Debug)]
-pub struct BrokerHandle {
-    local_addr: SocketAddr,
-    /// `local_addr` with an unspecified IP (0.0.0.0, ::) replaced by 127.0.0.1.
-    reachable: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    accept: JoinHandle<()>,
-    timers: JoinHandle<()>,
-    state: Arc<BrokerState>,
+/// The signals one node's tasks listen to.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeSignals {
+    pub(crate) node_id: i32,
+    /// Flips to true when the node stops (down, or the cluster shuts down).
+    pub(crate) stop: watch::Receiver<bool>,
+    /// Bumped to close every open connection of the node now.
+    pub(crate) drop_all: watch::Receiver<u64>,
 }
 
-impl BrokerHandle {
-    /// The bound address (the real port when the config asked for port 0; the IP as bound,
-    /// so 0.0.0.0 stays 0.0.0.0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// `"IP:PORT"` for clients' `bootstrap.servers`: the bound address, with an unspecified IP
-    /// (0.0.0.0) replaced by 127.0.0.1.
-    pub fn bootstrap(&self) -> String {
-        self.reachable.to_string()
-    }
-
-    /// Stops accepting, closes every connection (interrupting long polls and pending joins),
-    /// stops the group timers, and waits for all of it.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        let _ = (&mut self.accept).await;
-        let _ = (&mut self.timers).await;
-    }
-
-    /// Creates a topic as CreateTopics would (replication factor 1).
-    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), BrokerError> {
-        let new = NewTopic {
-            num_partitions: partitions,
-            ..NewTopic::with_defaults(name)
-        };
-        self.state
-            .create_topic(&new, false)
-            .map(|_| ())
-            .map_err(|e| BrokerError::Topic {
-                name: name.to_owned(),
-                code: e.code(),
-                message: e.message,
-            })
-    }
-
-    /// (log start offset, high watermark) of a partition, if it exists.
-    pub fn partition_offsets(&self, topic: &str, partition: i32) -> Option<(i64, i64)> {
-        self.state
-            .topic(topic)?
-            .partition(partition)
-            .map(|p| p.offsets())
-    }
-
-    /// A snapshot of a consumer group, if the coordinator knows it.
-    pub fn describe_group(&self, group_id: &str) -> Option<GroupSummary> {
-        self.state.groups.describe(group_id)
-    }
+/// Resolves once `stop` flips to true (or its sender is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
-impl Drop for BrokerHandle {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-    }
-}
-
-/// Resolves once shutdown was requested (or the handle is gone).
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    state: Arc<BrokerState>,
-    mut shutdown: watch::Receiver<bool>,
-    max_request_size: usize,
-) {
+/// Accepts connections until the node stops, then closes the listener (the port refuses
+/// connections from then on) and waits for every connection task to end.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, signals: NodeSignals) {
     let mut connections = JoinSet::new();
-    let for_connections = shutdown.clone();
+    let mut stop = signals.stop.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve(stream, peer, Arc::clone(&state), for_connections.clone(), max_request_size));
+                    connections.spawn(serve(stream, peer, Arc::clone(&shared), signals.clone()));
                 }
                 Err(e) => {
                     // EMFILE and the like: back off briefly instead of spinning on the error.
-                    tracing::warn!("accept failed: {e}");
+                    tracing::warn!(node = signals.node_id, "accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = stopped(&mut shutdown) => break,
+            _ = stopped(&mut stop) => break,
         }
     }
     drop(listener);
     while connections.join_next().await.is_some() {}
-    tracing::info!("kt broker stopped");
+    tracing::info!(node = signals.node_id, "kt broker node stopped");
 }
 
-/// Serves one connection until EOF, a framing error, or shutdown.
-async fn serve(
-    stream: TcpStream,
-    peer: SocketAddr,
-    state: Arc<BrokerState>,
-    mut shutdown: watch::Receiver<bool>,
-    max: usize,
-) {
-    let mut conn = Connection::new(stream, peer, max);
+/// Why a connection task stops reading.
+enum Interrupt {
+    Stop,
+    Dropped,
+}
+
+async fn interrupted(signals: &mut NodeSignals) -> Interrupt {
+    let NodeSignals { stop, drop_all, .. } = signals;
+    tokio::select! {
+        _ = stopped(stop) => Interrupt::Stop,
+        r = drop_all.changed() => match r {
+            Ok(()) => Interrupt::Dropped,
+            Err(_) => {
+                // The node's handle is gone: wait for the stop signal alone.
+                stopped(stop).await;
+                Interrupt::Stop
+            }
+        },
+    }
+}
+
+/// Serves one connection until EOF, a framing error, its node stopping, or a fault.
+async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut signals: NodeSignals) {
+    let node_id = signals.node_id;
+    let state = &shared.state;
+    let mut conn = Connection::new(stream, peer, shared.max_request_size);
     let client_host = peer.ip().to_string();
-    tracing::debug!(%peer, "connection opened");
+    // Only drops requested after this connection opened apply to it.
+    signals.drop_all.mark_unchanged();
+    tracing::debug!(%peer, node = node_id, "connection opened");
     loop {
         let frame = tokio::select! {
             frame = conn.read_frame() => frame,
-            _ = stopped(&mut shutdown) => break,
+            why = interrupted(&mut signals) => {
+                if matches!(why, Interrupt::Dropped) {
+                    tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, "fault: connection dropped");
+                }
+                break;
+            }
         };
         let frame = match frame {
             Ok(Some(frame)) => frame,
@@ -215,11 +129,29 @@ async fn serve(
                 break;
             }
         };
+        let mut drop_after = false;
         let outcome = match protocol::decode_request_header(&frame) {
             Ok((header, body)) => {
+                let api = ApiKey::try_from(header.api_key).ok();
+                match state.faults.take_drop(header.api_key, node_id) {
+                    Some(DropPoint::BeforeHandling) => {
+                        tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api,
+                            correlation_id = header.correlation_id, "fault: connection dropped before handling the request");
+                        break;
+                    }
+                    Some(DropPoint::AfterHandling) => drop_after = true,
+                    None => {}
+                }
+                let handled = async {
+                    if let Some(delay) = state.faults.latency(header.api_key) {
+                        tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api, "fault: delaying the request by {delay:?}");
+                        tokio::time::sleep(delay).await;
+                    }
+                    api::dispatch(state, node_id, &header, &client_host, body).await
+                };
                 tokio::select! {
-                    outcome = api::dispatch(&state, &header, &client_host, body) => outcome,
-                    _ = stopped(&mut shutdown) => break,
+                    outcome = handled => outcome,
+                    _ = interrupted(&mut signals) => break,
                 }
             }
             Err(HeaderError::TooShort(len)) => {
@@ -238,6 +170,11 @@ async fn serve(
                 api::header_error(api_key, api_version, correlation_id)
             }
         };
+        if drop_after {
+            tracing::debug!(target: "kt_broker::fault", %peer, node = node_id,
+                "fault: connection dropped after handling the request, without its response");
+            break;
+        }
         let written = match outcome {
             Ok(Outcome::Respond(bytes)) => conn.write(&bytes).await,
             Ok(Outcome::NoResponse) => Ok(()),

@@ -53,9 +53,15 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct BrokerArgs {
-    /// Address to listen on. Loopback by default: the broker has no authentication.
+    /// Address to listen on. Loopback by default: the broker has no authentication. With
+    /// --nodes N, node i listens on this port + i (port 0: each node gets a free port).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub(crate) listen: SocketAddr,
+    /// Run a cluster of N nodes in this process (ports listen, listen+1, ...), node ids from
+    /// --node-id up; partition leaders and group coordinators are spread across them. They
+    /// share one copy of the data (no real replication).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) nodes: u16,
     /// Host name advertised to clients in Metadata (defaults to the listen IP).
     #[arg(long)]
     pub(crate) advertised_host: Option<String>,
@@ -65,8 +71,8 @@ pub(crate) struct BrokerArgs {
     /// Do not create topics automatically; clients must create them first.
     #[arg(long)]
     pub(crate) no_auto_create: bool,
-    /// This broker's node id.
-    #[arg(long, default_value_t = 0)]
+    /// This broker's node id (the first node's, with --nodes).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub(crate) node_id: i32,
     /// Delay before the first rebalance of a new consumer group completes
     /// (Kafka's group.initial.rebalance.delay.ms), e.g. `3s`, `0s`.

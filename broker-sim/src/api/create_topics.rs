@@ -2,9 +2,10 @@
 //!
 //! Creates topics after Kafka's checks (see `state::create`): legal names (`[a-zA-Z0-9._-]`,
 //! at most 249 characters, not "." or ".."), no collision with an existing topic (also after
-//! '.'→'_'), partitions >= 1 (or -1 for the default, v4+), replication factor 1 or -1 (this is
-//! one node) else INVALID_REPLICATION_FACTOR, manual assignments naming only this node, known
-//! topic config names. A name given twice in one request gets INVALID_REQUEST for each copy.
+//! '.'→'_'), partitions >= 1 (or -1 for the default, v4+), replication factor from 1 to the
+//! number of live nodes (-1: 1, Kafka's `default.replication.factor`) else
+//! INVALID_REPLICATION_FACTOR, manual assignments naming live nodes, each once, with as many
+//! replicas for every partition, known topic config names. A name given twice in one request gets INVALID_REQUEST for each copy.
 //! `validate_only` checks without creating. `timeout_ms` is irrelevant: creation is instant.
 //! - v5+: flexible; the result carries partitions, replication factor and the configs set.
 //! - v7: the result carries the new topic id.

@@ -10,7 +10,9 @@
 //! `max_wait_ms`, woken by appends (each partition's high-watermark `watch`) or topic
 //! creation/deletion, never by polling. Any partition error answers at once.
 //!
-//! Per partition: UNKNOWN_TOPIC_OR_PARTITION (v13+: UNKNOWN_TOPIC_ID for an unknown topic id),
+//! Per partition: NOT_LEADER_OR_FOLLOWER when the receiving node does not lead it (v12+ with
+//! the tagged current leader, v16+ with its endpoint, KIP-951) or an injected fault's error
+//! (`route::partition_gate`); UNKNOWN_TOPIC_OR_PARTITION (v13+: UNKNOWN_TOPIC_ID for an unknown topic id),
 //! OFFSET_OUT_OF_RANGE outside [log_start_offset, high_watermark], FENCED_LEADER_EPOCH /
 //! UNKNOWN_LEADER_EPOCH when `current_leader_epoch` (v9+) is older / newer than the leader's.
 //! `last_stable_offset` equals the high watermark (no transactions); aborted transactions are
@@ -30,13 +32,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::fetch_request::FetchPartition;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{FetchRequest, FetchResponse, TopicName};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::RequestContext;
+use super::route::{self, Refusal};
 use crate::state::{BrokerState, Partition, Topic};
 
 pub(crate) const VERSIONS: (i16, i16) = (4, 16);
@@ -71,6 +74,19 @@ struct Pass {
     bytes: usize,
     any_error: bool,
     watchers: Vec<watch::Receiver<i64>>,
+}
+
+/// The partition answer to a routing refusal; v12+ carries the current leader.
+fn refused(index: i32, r: Refusal, v: i16) -> PartitionData {
+    let out = error_partition(index, r.error);
+    match r.current_leader {
+        Some((leader, epoch)) if v >= 12 => out.with_current_leader(
+            kafka_protocol::messages::fetch_response::LeaderIdAndEpoch::default()
+                .with_leader_id(kafka_protocol::messages::BrokerId(leader))
+                .with_leader_epoch(epoch),
+        ),
+        _ => out,
+    }
 }
 
 fn resolve(
@@ -116,7 +132,9 @@ fn read_partition(
     }
 }
 
-fn pass(state: &BrokerState, v: i16, req: &FetchRequest) -> Pass {
+fn pass(state: &BrokerState, ctx: &RequestContext, req: &FetchRequest) -> Pass {
+    let v = ctx.api_version;
+    let mut refusals = Vec::new();
     let mut remaining = usize::try_from(req.max_bytes)
         .unwrap_or(0)
         .min(state.fetch_max_bytes);
@@ -136,6 +154,12 @@ fn pass(state: &BrokerState, v: i16, req: &FetchRequest) -> Pass {
                     .ok_or(ResponseError::UnknownTopicOrPartition)
             });
             let data = partition.and_then(|partition| {
+                if let Err(r) =
+                    route::partition_gate(state, ctx, &topic_name(&topic, t), &partition)
+                {
+                    refusals.push(r);
+                    return Ok(refused(p.partition, r, v));
+                }
                 watchers.push(partition.subscribe());
                 let limit = usize::try_from(p.partition_max_bytes)
                     .unwrap_or(0)
@@ -159,11 +183,33 @@ fn pass(state: &BrokerState, v: i16, req: &FetchRequest) -> Pass {
         }
         responses.push(response);
     }
+    let mut response = FetchResponse::default().with_responses(responses);
+    if v >= 16 {
+        response.node_endpoints = route::leader_endpoints(state, refusals)
+            .iter()
+            .map(|n| {
+                let (id, host, port) = route::endpoint_fields(n);
+                kafka_protocol::messages::fetch_response::NodeEndpoint::default()
+                    .with_node_id(id)
+                    .with_host(host)
+                    .with_port(port)
+                    .with_rack(n.rack.clone().map(super::sb))
+            })
+            .collect();
+    }
     Pass {
-        response: FetchResponse::default().with_responses(responses),
+        response,
         bytes,
         any_error,
         watchers,
+    }
+}
+
+/// The topic's name, whether the request named it or gave its id.
+fn topic_name(topic: &Result<Arc<Topic>, ResponseError>, t: &FetchTopic) -> String {
+    match topic {
+        Ok(topic) => topic.name.clone(),
+        Err(_) => t.topic.0.to_string(),
     }
 }
 
@@ -190,7 +236,7 @@ pub(crate) async fn handle(
             bytes,
             any_error,
             mut watchers,
-        } = pass(state, v, &req);
+        } = pass(state, ctx, &req);
         if bytes >= min_bytes || any_error || req.topics.is_empty() || Instant::now() >= deadline {
             return response;
         }

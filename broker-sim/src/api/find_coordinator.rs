@@ -1,7 +1,10 @@
 //! FindCoordinator (key 10), versions 0–4.
 //!
-//! This node coordinates every group. Transaction coordinators (key type 1) are not provided:
-//! those keys get COORDINATOR_NOT_AVAILABLE.
+//! A group's coordinator is chosen as Kafka does: the leader of partition
+//! `abs(hashCode(group id)) % 50` of the offsets topic (`state::nodes`), so in a cluster the
+//! groups spread over the nodes and move when a node goes down; any node answers. When no live
+//! node leads that partition: COORDINATOR_NOT_AVAILABLE. Transaction coordinators (key type 1)
+//! are not provided: those keys get COORDINATOR_NOT_AVAILABLE.
 //! - v0: group key only. v1+: key type, throttle time, error message. v3+: flexible.
 //! - v4: a batch of keys (`coordinator_keys`), answered per key in `coordinators`.
 
@@ -17,11 +20,12 @@ pub(crate) const VERSIONS: (i16, i16) = (0, 4);
 
 const GROUP: i8 = 0;
 
-/// (error, node id, host, port) for a key of `key_type`: every group lives here, whatever
-/// its name (Kafka too answers an empty group id with a coordinator).
+/// (error, node id, host, port) for a key of `key_type` (Kafka too answers an empty group id
+/// with a coordinator).
 fn locate(
     state: &BrokerState,
     key_type: i8,
+    key: &str,
 ) -> (Option<(ResponseError, &'static str)>, i32, String, i32) {
     if key_type != GROUP {
         return (
@@ -34,12 +38,18 @@ fn locate(
             -1,
         );
     }
-    (
-        None,
-        state.node.node_id,
-        state.node.host.clone(),
-        state.node.port,
-    )
+    match state.nodes.coordinator_for(key) {
+        Some(node) => (None, node.node_id, node.host, node.port),
+        None => (
+            Some((
+                ResponseError::CoordinatorNotAvailable,
+                "no live node leads this group's offsets partition",
+            )),
+            -1,
+            String::new(),
+            -1,
+        ),
+    }
 }
 
 pub(crate) fn handle(
@@ -52,7 +62,7 @@ pub(crate) fn handle(
             .coordinator_keys
             .into_iter()
             .map(|key| {
-                let (err, node, host, port) = locate(state, req.key_type);
+                let (err, node, host, port) = locate(state, req.key_type, key.as_str());
                 Coordinator::default()
                     .with_key(key)
                     .with_node_id(BrokerId(node))
@@ -64,7 +74,7 @@ pub(crate) fn handle(
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
-    let (err, node, host, port) = locate(state, req.key_type);
+    let (err, node, host, port) = locate(state, req.key_type, req.key.as_str());
     let r = FindCoordinatorResponse::default()
         .with_error_code(err.map_or(0, |e| e.0.code()))
         .with_node_id(BrokerId(node))

@@ -8,7 +8,9 @@
 //!   max timestamp) and, for uncompressed batches, the records' timestamps; a compressed batch
 //!   stands for its base offset since it is never decompressed. None: offset and timestamp -1.
 //!
-//! Errors: UNKNOWN_TOPIC_OR_PARTITION; FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v4+).
+//! Errors: UNKNOWN_TOPIC_OR_PARTITION; NOT_LEADER_OR_FOLLOWER when the receiving node does not
+//! lead the partition, or an injected fault's error (`route::partition_gate`);
+//! FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v4+).
 //!
 //! - v2: isolation level. v4: current leader epoch in, leader epoch out. v6: flexible.
 
@@ -20,6 +22,7 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
 use super::RequestContext;
 use super::fetch::check_leader_epoch;
+use super::route;
 use crate::state::{BrokerState, Partition};
 
 pub(crate) const VERSIONS: (i16, i16) = (1, 7);
@@ -65,6 +68,13 @@ pub(crate) fn handle(
                             .with_offset(-1)
                             .with_timestamp(-1);
                     };
+                    if let Err(r) = route::partition_gate(state, ctx, t.name.0.as_str(), partition)
+                    {
+                        return response
+                            .with_error_code(r.error.code())
+                            .with_offset(-1)
+                            .with_timestamp(-1);
+                    }
                     let (_, leader_epoch) = partition.leader();
                     if let Some(e) = check_leader_epoch(p.current_leader_epoch, leader_epoch) {
                         return response

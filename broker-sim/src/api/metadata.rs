@@ -1,7 +1,9 @@
 //! Metadata (key 3), versions 0–12.
 //!
-//! Lists brokers (this node), the controller, the cluster id and topics with their partitions,
-//! leaders, leader epochs and replicas.
+//! Lists the live nodes of the cluster, the controller (lowest live node id), the cluster id and
+//! topics with their partitions, leaders, leader epochs, replicas, in-sync replicas (the live
+//! ones: the log is shared, so a live replica is never behind) and offline replicas (v5+). A
+//! partition without a live node has leader -1 and LEADER_NOT_AVAILABLE. Any node answers.
 //! - v0: an empty topic list means all topics. v1+: null means all topics, empty means none;
 //!   adds rack, controller id and `is_internal`. v2+: cluster id. v3+: throttle time.
 //! - v4+: `allow_auto_topic_creation` (before v4 always allowed). Unknown topics are created
@@ -28,19 +30,31 @@ use crate::state::{BrokerState, KafkaError, Topic};
 
 pub(crate) const VERSIONS: (i16, i16) = (0, 12);
 
-fn topic_response(topic: &Topic) -> MetadataResponseTopic {
+fn topic_response(state: &BrokerState, topic: &Topic, v: i16) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
         .iter()
         .map(|p| {
             let (leader, epoch) = p.leader();
-            let replicas: Vec<BrokerId> = p.replicas().into_iter().map(BrokerId).collect();
-            MetadataResponsePartition::default()
+            let replicas = p.replicas();
+            let (isr, offline): (Vec<i32>, Vec<i32>) =
+                replicas.iter().partition(|r| state.nodes.is_up(**r));
+            let r = MetadataResponsePartition::default()
                 .with_partition_index(p.index)
                 .with_leader_id(BrokerId(leader))
                 .with_leader_epoch(epoch)
-                .with_isr_nodes(replicas.clone())
-                .with_replica_nodes(replicas)
+                .with_isr_nodes(isr.into_iter().map(BrokerId).collect())
+                .with_replica_nodes(replicas.into_iter().map(BrokerId).collect());
+            let r = if leader < 0 {
+                r.with_error_code(ResponseError::LeaderNotAvailable.code())
+            } else {
+                r
+            };
+            if v >= 5 {
+                r.with_offline_replicas(offline.into_iter().map(BrokerId).collect())
+            } else {
+                r
+            }
         })
         .collect();
     MetadataResponseTopic::default()
@@ -67,12 +81,12 @@ pub(crate) fn handle(
         None => state
             .all_topics()
             .iter()
-            .map(|t| topic_response(t))
+            .map(|t| topic_response(state, t, v))
             .collect(),
         Some(list) if list.is_empty() && v == 0 => state
             .all_topics()
             .iter()
-            .map(|t| topic_response(t))
+            .map(|t| topic_response(state, t, v))
             .collect(),
         Some(list) => list
             .into_iter()
@@ -87,12 +101,12 @@ pub(crate) fn handle(
                         })
                     };
                     match found {
-                        Ok(topic) => topic_response(&topic),
+                        Ok(topic) => topic_response(state, &topic, v),
                         Err(e) => error_topic(Some(name), Uuid::nil(), &e),
                     }
                 }
                 None => match state.topic_by_id(&t.topic_id) {
-                    Some(topic) => topic_response(&topic),
+                    Some(topic) => topic_response(state, &topic, v),
                     None => error_topic(
                         None,
                         t.topic_id,

@@ -34,15 +34,20 @@ pub(crate) mod metadata;
 pub(crate) mod offset_commit;
 pub(crate) mod offset_fetch;
 pub(crate) mod produce;
+pub(crate) mod route;
 pub(crate) mod sync_group;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
+use crate::fault::Claims;
 use crate::protocol::{self, EncodeError, RequestHeader, shape};
 use crate::state::BrokerState;
+use route::Routed;
 
 /// Every API served, with the version range advertised in ApiVersions.
 pub(crate) const SUPPORTED: &[(ApiKey, i16, i16)] = &[
@@ -114,7 +119,7 @@ pub(crate) fn served_versions(api_key: i16) -> Option<(i16, i16)> {
         .map(|&(_, min, max)| (min, max))
 }
 
-/// Who sent a request and at which version; handlers read the version from here.
+/// Who sent a request, to which node, at which version; handlers read the version from here.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestContext {
     pub(crate) api_key: ApiKey,
@@ -122,6 +127,10 @@ pub(crate) struct RequestContext {
     pub(crate) correlation_id: i32,
     pub(crate) client_id: String,
     pub(crate) client_host: String,
+    /// The node whose listener received the request (leadership and coordination checks).
+    pub(crate) node_id: i32,
+    /// Injected-error rules this request has used (each counts a request once).
+    pub(crate) claims: Arc<Claims>,
 }
 
 /// What the connection does after a request.
@@ -187,12 +196,16 @@ fn decode_at<R: Decodable>(
     Ok(request)
 }
 
-/// Decodes with [`decode`], runs the handler, encodes; a malformed body gets the API's error
-/// response (top-level INVALID_REQUEST where the response has a top-level error code).
+/// Decodes with [`decode`], checks routing and injected faults ([`route::refusal`]), runs the
+/// handler, encodes; a malformed body gets the API's error response (top-level
+/// INVALID_REQUEST where the response has a top-level error code).
 macro_rules! serve {
-    ($ctx:expr, $body:expr, $req:ty, $module:ident, |$r:ident| $call:expr) => {
+    ($state:expr, $ctx:expr, $body:expr, $req:ty, $module:ident, |$r:ident| $call:expr) => {
         match decode::<$req>(&$ctx, $body) {
-            Ok($r) => encode(&$ctx, &$call),
+            Ok($r) => match route::refusal($state, &$ctx, &$r) {
+                Some(e) => encode(&$ctx, &$r.refuse(e, $ctx.api_version)),
+                None => encode(&$ctx, &$call),
+            },
             Err(e) => encode(&$ctx, &$module::error_response(e, $ctx.api_version)),
         }
     };
@@ -235,9 +248,11 @@ pub(crate) fn header_error(
     )))
 }
 
-/// Handles one request whose header has been decoded; `body` is the rest of the frame.
+/// Handles one request received by node `node_id` whose header has been decoded; `body` is the
+/// rest of the frame.
 pub(crate) async fn dispatch(
     state: &BrokerState,
+    node_id: i32,
     header: &RequestHeader,
     client_host: &str,
     body: Bytes,
@@ -256,6 +271,8 @@ pub(crate) async fn dispatch(
         correlation_id: header.correlation_id,
         client_id: header.client_id.clone(),
         client_host: client_host.to_owned(),
+        node_id,
+        claims: Arc::default(),
     };
     tracing::debug!(
         client = %client_host, client_id = %ctx.client_id, api = ?api_key,
@@ -270,67 +287,76 @@ pub(crate) async fn dispatch(
     }
     match api_key {
         ApiKey::Produce => match produce::decode(&ctx, body) {
-            Ok(r) => match produce::handle(state, &ctx, r) {
+            Ok(r) => match produce::handle(state, &ctx, r).await {
                 Some(response) => produce::encode(&ctx, &response),
                 None => Ok(Outcome::NoResponse),
             },
             Err(e) => produce::encode(&ctx, &produce::error_response(e, ctx.api_version)),
         },
-        ApiKey::Fetch => serve!(ctx, body, FetchRequest, fetch, |r| fetch::handle(
+        ApiKey::Fetch => serve!(state, ctx, body, FetchRequest, fetch, |r| fetch::handle(
             state, &ctx, r
         )
         .await),
         ApiKey::ListOffsets => {
-            serve!(ctx, body, ListOffsetsRequest, list_offsets, |r| {
+            serve!(state, ctx, body, ListOffsetsRequest, list_offsets, |r| {
                 list_offsets::handle(state, &ctx, r)
             })
         }
-        ApiKey::Metadata => serve!(ctx, body, MetadataRequest, metadata, |r| metadata::handle(
-            state, &ctx, r
-        )),
+        ApiKey::Metadata => serve!(state, ctx, body, MetadataRequest, metadata, |r| {
+            metadata::handle(state, &ctx, r)
+        }),
         ApiKey::OffsetCommit => {
-            serve!(ctx, body, OffsetCommitRequest, offset_commit, |r| {
+            serve!(state, ctx, body, OffsetCommitRequest, offset_commit, |r| {
                 offset_commit::handle(state, &ctx, r)
             })
         }
         ApiKey::OffsetFetch => {
-            serve!(ctx, body, OffsetFetchRequest, offset_fetch, |r| {
-                offset_fetch::handle(state, &ctx, r)
+            serve!(state, ctx, body, OffsetFetchRequest, offset_fetch, |r| {
+                let mut r = r;
+                let foreign = route::offset_fetch_foreign_groups(state, &ctx, &mut r);
+                let mut response = offset_fetch::handle(state, &ctx, r);
+                response.groups.extend(foreign);
+                response
             })
         }
         ApiKey::FindCoordinator => {
-            serve!(ctx, body, FindCoordinatorRequest, find_coordinator, |r| {
-                find_coordinator::handle(state, &ctx, r)
-            })
+            serve!(
+                state,
+                ctx,
+                body,
+                FindCoordinatorRequest,
+                find_coordinator,
+                |r| { find_coordinator::handle(state, &ctx, r) }
+            )
         }
         ApiKey::JoinGroup => {
-            serve!(ctx, body, JoinGroupRequest, join_group, |r| {
+            serve!(state, ctx, body, JoinGroupRequest, join_group, |r| {
                 join_group::handle(state, &ctx, r).await
             })
         }
-        ApiKey::Heartbeat => serve!(ctx, body, HeartbeatRequest, heartbeat, |r| {
+        ApiKey::Heartbeat => serve!(state, ctx, body, HeartbeatRequest, heartbeat, |r| {
             heartbeat::handle(state, &ctx, r)
         }),
         ApiKey::LeaveGroup => {
-            serve!(ctx, body, LeaveGroupRequest, leave_group, |r| {
+            serve!(state, ctx, body, LeaveGroupRequest, leave_group, |r| {
                 leave_group::handle(state, &ctx, r)
             })
         }
         ApiKey::SyncGroup => {
-            serve!(ctx, body, SyncGroupRequest, sync_group, |r| {
+            serve!(state, ctx, body, SyncGroupRequest, sync_group, |r| {
                 sync_group::handle(state, &ctx, r).await
             })
         }
-        ApiKey::ApiVersions => serve!(ctx, body, ApiVersionsRequest, api_versions, |r| {
+        ApiKey::ApiVersions => serve!(state, ctx, body, ApiVersionsRequest, api_versions, |r| {
             api_versions::handle(&ctx, r)
         }),
         ApiKey::CreateTopics => {
-            serve!(ctx, body, CreateTopicsRequest, create_topics, |r| {
+            serve!(state, ctx, body, CreateTopicsRequest, create_topics, |r| {
                 create_topics::handle(state, &ctx, r)
             })
         }
         ApiKey::DeleteTopics => {
-            serve!(ctx, body, DeleteTopicsRequest, delete_topics, |r| {
+            serve!(state, ctx, body, DeleteTopicsRequest, delete_topics, |r| {
                 delete_topics::handle(state, &ctx, r)
             })
         }
@@ -344,5 +370,7 @@ pub(crate) async fn dispatch(
 
 #[cfg(test)]
 mod group_tests;
+#[cfg(test)]
+mod route_tests;
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -13,6 +13,16 @@ pub(crate) fn ctx(api_key: ApiKey, api_version: i16) -> RequestContext {
         correlation_id: 1,
         client_id: "test-client".into(),
         client_host: "127.0.0.1".into(),
+        node_id: 0,
+        claims: Default::default(),
+    }
+}
+
+/// A context for a request received by node `node_id`.
+pub(crate) fn ctx_on(api_key: ApiKey, api_version: i16, node_id: i32) -> RequestContext {
+    RequestContext {
+        node_id,
+        ..ctx(api_key, api_version)
     }
 }
 

@@ -1,5 +1,5 @@
 //! CreateTopics rules: partition counts, replication factor, manual assignments and topic
-//! configs, checked the way Apache Kafka checks them for a one-node cluster.
+//! configs, checked the way Apache Kafka checks them against the cluster's live nodes.
 
 use kafka_protocol::ResponseError;
 
@@ -75,23 +75,32 @@ impl NewTopic {
 pub(crate) struct TopicPlan {
     pub(crate) num_partitions: i32,
     pub(crate) replication_factor: i16,
+    /// Replica node ids per partition, the leader first.
+    pub(crate) replicas: Vec<Vec<i32>>,
     pub(crate) configs: Vec<(String, String)>,
 }
 
 /// Checks counts, assignments and configs; the name was checked by the topic table.
 pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, KafkaError> {
     let max = state.max_partitions_per_topic;
-    let num_partitions = if new.assignments.is_empty() {
-        if new.replication_factor != -1 && new.replication_factor != 1 {
+    let live: Vec<i32> = state.brokers().iter().map(|n| n.node_id).collect();
+    let (num_partitions, replicas) = if new.assignments.is_empty() {
+        // default.replication.factor is 1, as in Kafka.
+        let rf = if new.replication_factor == -1 {
+            1
+        } else {
+            new.replication_factor
+        };
+        if rf < 1 || rf as usize > live.len() {
             return Err(KafkaError::new(
                 ResponseError::InvalidReplicationFactor,
                 format!(
-                    "Unable to replicate the partition {} time(s): The target replication factor of {} cannot be reached because only 1 broker(s) are registered.",
-                    new.replication_factor, new.replication_factor
+                    "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot be reached because only {} broker(s) are registered.",
+                    live.len()
                 ),
             ));
         }
-        match new.num_partitions {
+        let n = match new.num_partitions {
             -1 => state.default_partitions,
             n if n >= 1 && n <= max => n,
             n if n > max => {
@@ -106,7 +115,8 @@ pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, Kaf
                     "Number of partitions must be larger than 0.",
                 ));
             }
-        }
+        };
+        (n, state.nodes.place(n, rf as usize))
     } else {
         if new.num_partitions != -1 || new.replication_factor != -1 {
             return Err(KafkaError::new(
@@ -121,28 +131,28 @@ pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, Kaf
                 format!("{n} partitions exceed the limit of {max}."),
             ));
         }
-        let mut seen = vec![false; n];
+        let mut replicas: Vec<Option<Vec<i32>>> = vec![None; n];
         for (index, brokers) in &new.assignments {
             let slot = usize::try_from(*index).ok().filter(|i| *i < n);
-            let Some(slot) = slot.filter(|i| !seen[*i]) else {
+            let Some(slot) = slot.filter(|i| replicas[*i].is_none()) else {
                 return Err(KafkaError::new(
                     ResponseError::InvalidReplicaAssignment,
                     "Partitions should be a consecutive 0-based integer sequence.",
                 ));
             };
-            seen[slot] = true;
-            if brokers.as_slice() != [state.node.node_id] {
-                return Err(KafkaError::new(
-                    ResponseError::InvalidReplicaAssignment,
-                    format!(
-                        "Replica assignment {brokers:?} must name exactly this broker ({}).",
-                        state.node.node_id
-                    ),
-                ));
-            }
+            check_assignment(*index, brokers, &live)?;
+            replicas[slot] = Some(brokers.clone());
         }
-        n as i32
+        let replicas: Vec<Vec<i32>> = replicas.into_iter().flatten().collect();
+        if replicas.iter().any(|r| r.len() != replicas[0].len()) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidReplicaAssignment,
+                "All partitions should have the same number of replicas.",
+            ));
+        }
+        (n as i32, replicas)
     };
+    let replication_factor = replicas.first().map_or(1, |r| r.len() as i16);
     let mut configs = Vec::with_capacity(new.configs.len());
     for (name, value) in &new.configs {
         if !TOPIC_CONFIGS.contains(&name.as_str()) {
@@ -161,9 +171,38 @@ pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, Kaf
     }
     Ok(TopicPlan {
         num_partitions,
-        replication_factor: 1,
+        replication_factor,
+        replicas,
         configs,
     })
+}
+
+/// One partition's manual assignment: live nodes, each once, at least one.
+fn check_assignment(index: i32, brokers: &[i32], live: &[i32]) -> Result<(), KafkaError> {
+    let bad = |why: String| {
+        Err(KafkaError::new(
+            ResponseError::InvalidReplicaAssignment,
+            why,
+        ))
+    };
+    if brokers.is_empty() {
+        return bad(format!(
+            "Replica assignment for partition {index} is empty."
+        ));
+    }
+    for (i, b) in brokers.iter().enumerate() {
+        if !live.contains(b) {
+            return bad(format!(
+                "Replica assignment {brokers:?} of partition {index} names broker {b}, which is not a live node ({live:?})."
+            ));
+        }
+        if brokers[..i].contains(b) {
+            return bad(format!(
+                "Replica assignment {brokers:?} of partition {index} repeats broker {b}."
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

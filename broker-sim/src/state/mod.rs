@@ -5,8 +5,10 @@
 //! - [`topics`]: the topic table and Kafka's naming rules.
 //! - [`partition`]: one partition's log, leader fields and high-watermark notifier.
 //! - [`create`]: CreateTopics validation (counts, replication, assignments, configs).
+//! - [`nodes`]: the cluster's nodes, placement, coordinators, and leadership moves.
 
 pub(crate) mod create;
+pub(crate) mod nodes;
 pub(crate) mod partition;
 pub(crate) mod topics;
 
@@ -16,8 +18,10 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::config::BrokerConfig;
+use crate::fault::Faults;
 use crate::group::{GroupConfig, GroupCoordinator};
 pub(crate) use create::{NewTopic, TopicPlan};
+pub(crate) use nodes::Nodes;
 pub(crate) use partition::{AppendError, Partition};
 pub(crate) use topics::{KafkaError, Topic, TopicTable, validate_topic_name};
 
@@ -38,10 +42,21 @@ pub(crate) struct NodeInfo {
     pub(crate) rack: Option<String>,
 }
 
-/// Everything a request handler may read or change.
+/// A partition leader that moved: (topic, partition, from, to, new leader epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeaderMove {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) from: i32,
+    pub(crate) to: i32,
+    pub(crate) epoch: i32,
+}
+
+/// Everything a request handler may read or change. One state serves every node of a cluster:
+/// handlers learn which node received the request from their `RequestContext`.
 #[derive(Debug)]
 pub(crate) struct BrokerState {
-    pub(crate) node: NodeInfo,
+    pub(crate) nodes: Nodes,
     pub(crate) cluster_id: String,
     pub(crate) default_partitions: i32,
     pub(crate) auto_create_topics: bool,
@@ -52,12 +67,14 @@ pub(crate) struct BrokerState {
     /// Bumped on every topic creation or deletion; fetches waiting on a deleted topic wake.
     topics_changed: watch::Sender<u64>,
     pub(crate) groups: GroupCoordinator,
+    /// Armed fault-injection rules (`fault/`).
+    pub(crate) faults: Faults,
 }
 
 impl BrokerState {
-    pub(crate) fn new(config: &BrokerConfig, node: NodeInfo) -> Self {
+    pub(crate) fn new(config: &BrokerConfig, nodes: Vec<NodeInfo>) -> Self {
         BrokerState {
-            node,
+            nodes: Nodes::new(nodes),
             cluster_id: config.cluster_id.clone(),
             default_partitions: config.default_partitions,
             auto_create_topics: config.auto_create_topics,
@@ -71,6 +88,7 @@ impl BrokerState {
                 min_session_timeout: config.group_min_session_timeout,
                 max_session_timeout: config.group_max_session_timeout,
             }),
+            faults: Faults::default(),
         }
     }
 
@@ -80,13 +98,28 @@ impl BrokerState {
         let config = BrokerConfig::for_tests();
         BrokerState::new(
             &config,
-            NodeInfo {
+            vec![NodeInfo {
                 node_id: 0,
                 host: "127.0.0.1".into(),
                 port: 9092,
                 rack: None,
-            },
+            }],
         )
+    }
+
+    /// A state of `n` nodes (ids 0.., ports 9092..) for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests_cluster(n: i32) -> Self {
+        let config = BrokerConfig::for_tests();
+        let nodes = (0..n)
+            .map(|id| NodeInfo {
+                node_id: id,
+                host: "127.0.0.1".into(),
+                port: 9092 + id,
+                rack: None,
+            })
+            .collect();
+        BrokerState::new(&config, nodes)
     }
 
     fn read_topics(&self) -> std::sync::RwLockReadGuard<'_, TopicTable> {
@@ -97,14 +130,14 @@ impl BrokerState {
         self.topics.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every node of the cluster (one, this round).
+    /// Every live node of the cluster.
     pub(crate) fn brokers(&self) -> Vec<NodeInfo> {
-        vec![self.node.clone()]
+        self.nodes.live()
     }
 
-    /// The controller's node id.
+    /// The controller's node id (the lowest live node id).
     pub(crate) fn controller_id(&self) -> i32 {
-        self.node.node_id
+        self.nodes.controller_id()
     }
 
     pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
@@ -131,12 +164,7 @@ impl BrokerState {
         if validate_only {
             return Ok((plan, None));
         }
-        let topic = table.insert(
-            &new.name,
-            plan.num_partitions,
-            self.node.node_id,
-            plan.configs.clone(),
-        );
+        let topic = table.insert(&new.name, plan.replicas.clone(), plan.configs.clone());
         drop(table);
         self.topics_changed.send_modify(|n| *n += 1);
         tracing::info!(topic = %new.name, partitions = plan.num_partitions, "created topic");
@@ -187,5 +215,70 @@ impl BrokerState {
 
     pub(crate) fn subscribe_topics(&self) -> watch::Receiver<u64> {
         self.topics_changed.subscribe()
+    }
+
+    /// Takes a node down (`up == false`) or brings it back. Down: every partition it leads
+    /// gets a new leader (a live replica first, else any live node; the log is shared so no
+    /// record is lost) or none when no node is up; up: leaderless partitions elect it. Returns
+    /// the moves, or None when the node is unknown or already in that state.
+    pub(crate) fn set_node_up(&self, node_id: i32, up: bool) -> Option<Vec<LeaderMove>> {
+        if !self.nodes.set_up(node_id, up) {
+            return None;
+        }
+        let mut moves = Vec::new();
+        for topic in self.all_topics() {
+            for p in &topic.partitions {
+                let (leader, _) = p.leader();
+                let to = if !up && leader == node_id {
+                    self.nodes.elect(&p.replicas(), leader).unwrap_or(-1)
+                } else if up && leader == -1 {
+                    node_id
+                } else {
+                    continue;
+                };
+                let epoch = p.set_leader(to);
+                moves.push(LeaderMove {
+                    topic: topic.name.clone(),
+                    partition: p.index,
+                    from: leader,
+                    to,
+                    epoch,
+                });
+            }
+        }
+        // Fetches long-polling on a node that lost leadership must answer now.
+        self.topics_changed.send_modify(|n| *n += 1);
+        Some(moves)
+    }
+
+    /// Moves a partition's leadership to `to` (a live node), bumping the leader epoch.
+    pub(crate) fn move_leader(
+        &self,
+        topic: &str,
+        partition: i32,
+        to: i32,
+    ) -> Result<LeaderMove, KafkaError> {
+        let t = self.topic(topic).ok_or_else(|| {
+            KafkaError::new(ResponseError::UnknownTopicOrPartition, "unknown topic")
+        })?;
+        let p = t.partition(partition).ok_or_else(|| {
+            KafkaError::new(ResponseError::UnknownTopicOrPartition, "unknown partition")
+        })?;
+        if !self.nodes.is_up(to) {
+            return Err(KafkaError::new(
+                ResponseError::BrokerNotAvailable,
+                format!("node {to} is not a live node of this cluster"),
+            ));
+        }
+        let (from, _) = p.leader();
+        let epoch = p.set_leader(to);
+        self.topics_changed.send_modify(|n| *n += 1);
+        Ok(LeaderMove {
+            topic: topic.to_owned(),
+            partition,
+            from,
+            to,
+            epoch,
+        })
     }
 }

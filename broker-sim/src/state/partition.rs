@@ -52,15 +52,16 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
-    pub(crate) fn new(index: i32, leader_id: i32, log: Box<dyn PartitionLog>) -> Self {
+    /// A partition led by the first of `replicas` (-1, no leader, when the list is empty).
+    pub(crate) fn new(index: i32, replicas: Vec<i32>, log: Box<dyn PartitionLog>) -> Self {
         let hw = log.log_end_offset();
         Partition {
             index,
             inner: Mutex::new(Inner {
                 log,
-                leader_id,
+                leader_id: replicas.first().copied().unwrap_or(-1),
                 leader_epoch: 0,
-                replicas: vec![leader_id],
+                replicas,
             }),
             high_watermark: watch::Sender::new(hw),
         }
@@ -74,6 +75,23 @@ impl Partition {
 
     pub(crate) fn replicas(&self) -> Vec<i32> {
         lock(&self.inner).replicas.clone()
+    }
+
+    /// Makes `node_id` the leader and bumps the leader epoch (also when the leader stays, as a
+    /// Kafka re-election does). A leader outside the replica list replaces the old leader in it.
+    /// Returns the new epoch.
+    pub(crate) fn set_leader(&self, node_id: i32) -> i32 {
+        let mut inner = lock(&self.inner);
+        if node_id >= 0 && !inner.replicas.contains(&node_id) {
+            let old = inner.leader_id;
+            match inner.replicas.iter_mut().find(|r| **r == old) {
+                Some(slot) => *slot = node_id,
+                None => inner.replicas.insert(0, node_id),
+            }
+        }
+        inner.leader_id = node_id;
+        inner.leader_epoch += 1;
+        inner.leader_epoch
     }
 
     /// (log_start_offset, high_watermark).

@@ -123,21 +123,22 @@ impl TopicTable {
         Ok(())
     }
 
-    /// Creates a topic with `partitions` in-memory partitions led by `leader_id`.
-    /// The caller has checked the name and counts.
+    /// Creates a topic with one in-memory partition per replica list (the first replica
+    /// leads). The caller has checked the name and counts.
     pub(crate) fn insert(
         &mut self,
         name: &str,
-        partitions: i32,
-        leader_id: i32,
+        replicas: Vec<Vec<i32>>,
         configs: Vec<(String, String)>,
     ) -> Arc<Topic> {
         let mut id = Uuid::new_v4();
         while id.is_nil() || self.by_id.contains_key(&id) {
             id = Uuid::new_v4();
         }
-        let partitions = (0..partitions.max(0))
-            .map(|i| Arc::new(Partition::new(i, leader_id, Box::new(MemoryLog::new()))))
+        let partitions = replicas
+            .into_iter()
+            .zip(0..)
+            .map(|(r, i)| Arc::new(Partition::new(i, r, Box::new(MemoryLog::new()))))
             .collect();
         let topic = Arc::new(Topic {
             name: name.to_owned(),
@@ -175,7 +176,7 @@ mod tests {
     #[test]
     fn exists_and_collisions() {
         let mut t = TopicTable::default();
-        t.insert("a.b", 2, 0, vec![]);
+        t.insert("a.b", vec![vec![0], vec![0]], vec![]);
         assert_eq!(
             t.check_creatable("a.b").unwrap_err().error,
             ResponseError::TopicAlreadyExists

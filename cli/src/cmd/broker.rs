@@ -1,6 +1,6 @@
 //! `kt broker`: a Kafka-compatible broker in this process until Ctrl-C / SIGTERM.
 
-use kt_broker::{Broker, BrokerConfig};
+use kt_broker::{BrokerConfig, Cluster, ClusterConfig};
 
 use crate::args::BrokerArgs;
 
@@ -14,20 +14,40 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         group_initial_rebalance_delay: args.group_initial_rebalance_delay,
         ..BrokerConfig::default()
     };
-    let handle = Broker::start(config).await?;
+    let handle = Cluster::start(ClusterConfig {
+        nodes: usize::from(args.nodes),
+        broker: config,
+    })
+    .await?;
     let addr = handle.local_addr();
     if !addr.ip().is_loopback() {
         eprintln!(
-            "kt broker: warning: listening on {addr}, which is reachable from other machines; \
-             kt broker has no authentication"
+            "kt broker: warning: listening on {}, which is reachable from other machines; \
+             kt broker has no authentication",
+            addr.ip()
         );
     }
-    eprintln!(
-        "kt broker listening on {addr} (node {}, in memory: data is lost on exit); \
-         auto-create topics: {}; Ctrl-C to stop",
-        args.node_id,
-        if args.no_auto_create { "off" } else { "on" }
-    );
+    let nodes = handle.nodes();
+    if let [only] = nodes.as_slice() {
+        eprintln!(
+            "kt broker listening on {} (node {}, in memory: data is lost on exit); \
+             auto-create topics: {}; Ctrl-C to stop",
+            only.addr,
+            only.node_id,
+            if args.no_auto_create { "off" } else { "on" }
+        );
+    } else {
+        for n in &nodes {
+            eprintln!("kt broker node {} listening on {}", n.node_id, n.addr);
+        }
+        eprintln!(
+            "kt broker: {} nodes in one process (in memory: data is lost on exit); \
+             bootstrap servers {}; auto-create topics: {}; Ctrl-C to stop",
+            nodes.len(),
+            handle.bootstrap(),
+            if args.no_auto_create { "off" } else { "on" }
+        );
+    }
     super::shutdown_signal().await;
     eprintln!("kt broker: shutting down");
     handle.shutdown().await;

@@ -51,7 +51,7 @@ pub(super) fn encode(ctx: &RequestContext, response: &ProduceResponse) -> Bytes 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::produce::{handle, tests::produce_req};
+    use crate::api::produce::tests::{handle_now as handle, produce_req};
     use crate::api::test_util::ctx;
     use crate::log::batch::tests::build_batch;
     use crate::state::BrokerState;

@@ -15,10 +15,12 @@
 //!   and are answered in their own layouts ([`legacy`]). Clients that really speak v0–2 send
 //!   message format 0/1, which is refused with UNSUPPORTED_FOR_MESSAGE_FORMAT (the broker
 //!   stores format 2 only, like Kafka 4).
+//! - A partition the receiving node does not lead gets NOT_LEADER_OR_FOLLOWER; an injected
+//!   fault's error pre-empts the append (`route::partition_gate`).
 //! - v3: transactional id (ignored unless batches are transactional). v5+: log start offset.
-//!   v8+: per-partition error message (record_errors stay empty). v9+: flexible. v10–11: no
-//!   schema change this broker uses (the current-leader tagged fields are only for
-//!   NOT_LEADER_OR_FOLLOWER, which a single node never returns).
+//!   v8+: per-partition error message (record_errors stay empty). v9+: flexible. v10+: with
+//!   NOT_LEADER_OR_FOLLOWER, the current leader (tagged `current_leader`) and its endpoint
+//!   (`node_endpoints`), KIP-951.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
@@ -26,6 +28,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
 use bytes::Bytes;
 
+use super::route::{self, Refusal};
 use super::{Outcome, RequestContext, sb};
 use crate::log::{self, BatchError};
 use crate::protocol::EncodeError;
@@ -87,13 +90,27 @@ fn reject_transactional(records: &[u8]) -> Option<String> {
     }
 }
 
-pub(crate) fn handle(
+/// The partition answer to a routing refusal; v10+ carries the current leader.
+fn refused(index: i32, r: Refusal, v: i16) -> PartitionProduceResponse {
+    let out = partition_error(index, r.error, format!("{:?}", r.error), v);
+    match r.current_leader {
+        Some((leader, epoch)) if v >= 10 => out.with_current_leader(
+            kafka_protocol::messages::produce_response::LeaderIdAndEpoch::default()
+                .with_leader_id(kafka_protocol::messages::BrokerId(leader))
+                .with_leader_epoch(epoch),
+        ),
+        _ => out,
+    }
+}
+
+pub(crate) async fn handle(
     state: &BrokerState,
     ctx: &RequestContext,
     req: ProduceRequest,
 ) -> Option<ProduceResponse> {
     let v = ctx.api_version;
     let acks_valid = matches!(req.acks, -1..=1);
+    let mut refusals = Vec::new();
     let responses = req
         .topic_data
         .into_iter()
@@ -114,6 +131,10 @@ pub(crate) fn handle(
                             v,
                         );
                     };
+                    if let Err(r) = route::partition_gate(state, ctx, t.name.0.as_str(), partition) {
+                        refusals.push(r);
+                        return refused(p.index, r, v);
+                    }
                     let records = p.records.unwrap_or_default();
                     if let Some(why) = reject_transactional(&records) {
                         return partition_error(p.index, ResponseError::InvalidRecord, why, v);
@@ -145,7 +166,21 @@ pub(crate) fn handle(
     if req.acks == 0 {
         return None;
     }
-    Some(ProduceResponse::default().with_responses(responses))
+    let mut response = ProduceResponse::default().with_responses(responses);
+    if v >= 10 {
+        response.node_endpoints = route::leader_endpoints(state, refusals)
+            .iter()
+            .map(|n| {
+                let (id, host, port) = route::endpoint_fields(n);
+                kafka_protocol::messages::produce_response::NodeEndpoint::default()
+                    .with_node_id(id)
+                    .with_host(host)
+                    .with_port(port)
+                    .with_rack(n.rack.clone().map(sb))
+            })
+            .collect();
+    }
+    Some(response)
 }
 
 pub(crate) fn error_response(_e: ResponseError, _v: i16) -> ProduceResponse {
@@ -153,13 +188,22 @@ pub(crate) fn error_response(_e: ResponseError, _v: i16) -> ProduceResponse {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::api::test_util::{ctx, encode_all_versions};
     use crate::log::batch::tests::{build_batch, build_batch_with};
     use bytes::Bytes;
     use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
     use kafka_protocol::messages::{ApiKey, TopicName};
+
+    /// Runs the handler to completion (memory logs never wait for a sync).
+    pub(crate) fn handle_now(
+        s: &BrokerState,
+        c: &RequestContext,
+        r: ProduceRequest,
+    ) -> Option<ProduceResponse> {
+        futures::executor::block_on(handle(s, c, r))
+    }
 
     pub(crate) fn produce_req(
         topic: &str,
@@ -194,7 +238,7 @@ mod tests {
         let mut corrupt = batch.clone();
         let at = corrupt.len() - 1;
         corrupt[at] ^= 1;
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 9),
             produce_req(
@@ -218,7 +262,7 @@ mod tests {
             p[2].error_code,
             ResponseError::UnknownTopicOrPartition.code()
         );
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 9),
             produce_req("t", vec![(0, batch.clone())], -1),
@@ -234,7 +278,7 @@ mod tests {
     fn unknown_topic_is_not_created_and_acks_zero_is_silent() {
         let s = BrokerState::for_tests();
         let batch = build_batch(&[(None, Some(b"a"), 1)]);
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 7),
             produce_req("nope", vec![(0, batch.clone())], 1),
@@ -247,7 +291,7 @@ mod tests {
         assert!(s.topic("nope").is_none());
         s.get_or_auto_create("t").unwrap();
         assert!(
-            handle(
+            handle_now(
                 &s,
                 &ctx(ApiKey::Produce, 7),
                 produce_req("t", vec![(0, batch)], 0)
@@ -262,7 +306,7 @@ mod tests {
         let s = BrokerState::for_tests();
         s.get_or_auto_create("t").unwrap();
         let batch = build_batch(&[(None, Some(b"a"), 1)]);
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 8),
             produce_req("t", vec![(0, batch.clone())], 2),
@@ -273,7 +317,7 @@ mod tests {
             ResponseError::InvalidRequiredAcks.code()
         );
         let two = [batch.clone(), batch.clone()].concat();
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 8),
             produce_req("t", vec![(0, two)], 1),
@@ -284,7 +328,7 @@ mod tests {
             ResponseError::InvalidRecord.code()
         );
         let tx = build_batch_with(&[(None, Some(b"a"), 1)], 0x10);
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 8),
             produce_req("t", vec![(0, tx)], 1),
@@ -296,7 +340,7 @@ mod tests {
         );
         let big = vec![0u8; 2_000_000];
         let big = build_batch(&[(None, Some(&big), 1)]);
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 8),
             produce_req("t", vec![(0, big)], 1),
@@ -306,7 +350,7 @@ mod tests {
             r.responses[0].partition_responses[0].error_code,
             ResponseError::MessageTooLarge.code()
         );
-        let r = handle(
+        let r = handle_now(
             &s,
             &ctx(ApiKey::Produce, 8),
             produce_req("t", vec![(0, vec![])], 1),
@@ -324,7 +368,7 @@ mod tests {
         encode_all_versions(ApiKey::Produce, 3, |v| {
             let s = BrokerState::for_tests();
             s.get_or_auto_create("t").unwrap();
-            handle(
+            handle_now(
                 &s,
                 &ctx(ApiKey::Produce, v),
                 produce_req("t", vec![(0, batch.clone()), (1, batch.clone())], 1),
