@@ -7,19 +7,19 @@
 //! idempotence, two batches of one partition in flight could be reordered by a retry).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::{Notify, OwnedSemaphorePermit, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::time::{Duration, Instant};
 
 use crate::config::{Compression, ProducerConfig};
 use crate::error::Error;
 use crate::partitioner::StickyPartitioner;
 use crate::records::BatchBuilder;
-use crate::types::{RecordMetadata, TopicPartition};
+use crate::types::TopicPartition;
 
-pub(crate) type DeliveryTx = oneshot::Sender<Result<RecordMetadata, Error>>;
+use super::delivery::{BatchResult, BatchSignal};
 
 /// A batch of records for one partition, plus everything needed to complete them.
 #[derive(Debug)]
@@ -27,8 +27,8 @@ pub(crate) struct ProducerBatch {
     pub(crate) id: u64,
     pub(crate) tp: TopicPartition,
     pub(crate) builder: BatchBuilder,
-    /// One waiter per record, with the record's timestamp.
-    pub(crate) waiters: Vec<(DeliveryTx, i64)>,
+    /// What every record's [`DeliveryFuture`](super::DeliveryFuture) waits on.
+    pub(crate) signal: Arc<BatchSignal>,
     pub(crate) created: Instant,
     /// Buffer memory held by this batch; released when the batch is dropped.
     pub(crate) _memory: Option<OwnedSemaphorePermit>,
@@ -39,38 +39,40 @@ pub(crate) struct ProducerBatch {
 }
 
 impl ProducerBatch {
-    /// Completes every record: `Ok(base_offset)` gives record `i` offset `base + i`.
-    pub(crate) fn complete(self, result: Result<(i64, i64), Error>) {
-        let topic = self.tp.topic;
-        let partition = self.tp.partition;
-        match result {
-            Ok((base_offset, log_append_time)) => {
-                for (i, (tx, ts)) in self.waiters.into_iter().enumerate() {
-                    let offset = if base_offset < 0 {
-                        -1
-                    } else {
-                        base_offset + i as i64
-                    };
-                    let timestamp = if log_append_time >= 0 {
-                        log_append_time
-                    } else {
-                        ts
-                    };
-                    let _ = tx.send(Ok(RecordMetadata {
-                        topic: topic.clone(),
-                        partition,
-                        offset,
-                        timestamp,
-                    }));
-                }
-            }
-            Err(e) => {
-                for (tx, _) in self.waiters {
-                    let _ = tx.send(Err(e.clone()));
-                }
-            }
-        }
+    /// Bytes the batch takes in a request: encoded, or as built so far.
+    pub(crate) fn size(&self) -> usize {
+        self.encoded
+            .as_ref()
+            .map_or_else(|| self.builder.size(), Bytes::len)
     }
+
+    /// Completes every record: `Ok((base_offset, log_append_time))` gives record `i` offset
+    /// `base + i`.
+    pub(crate) fn complete(self, result: BatchResult) {
+        self.signal.finish(result);
+    }
+}
+
+impl Drop for ProducerBatch {
+    /// A batch dropped without a result (the producer went away) fails its records rather
+    /// than leaving their futures pending forever.
+    fn drop(&mut self) {
+        self.signal
+            .finish(Err(Error::Closed("the producer dropped the record".into())));
+    }
+}
+
+/// Where `append` put a record.
+#[derive(Debug)]
+pub(crate) struct Appended {
+    /// The sender should look: a batch was opened (its linger timer must be scheduled) or one
+    /// is now full.
+    pub(crate) wake: bool,
+    /// The open batch reached `batch_size` (KIP-480: the sticky partition moves on).
+    pub(crate) full: bool,
+    /// The record's batch and its index in it.
+    pub(crate) signal: Arc<BatchSignal>,
+    pub(crate) index: u32,
 }
 
 /// Queues, mutes and bookkeeping, behind one mutex shared by `send` and the sender task.
@@ -148,8 +150,6 @@ impl Accumulator {
     }
 
     /// Appends one record to `tp`'s open batch (opening a new batch if it is full).
-    /// Returns whether the sender should look: a batch was opened (its linger timer must be
-    /// scheduled) or is now full.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn append(
         &mut self,
@@ -159,13 +159,19 @@ impl Accumulator {
         value: Option<&[u8]>,
         headers: &[(String, Option<Bytes>)],
         memory: OwnedSemaphorePermit,
-        tx: DeliveryTx,
         incomplete: &Incomplete,
-    ) -> Result<bool, Error> {
+    ) -> Result<Appended, Error> {
+        // Look up without cloning the key; only a partition's first batch clones it.
+        let (batch_size, compression) = (self.batch_size, self.compression);
+        if !self.queues.contains_key(tp) {
+            self.queues.insert(tp.clone(), VecDeque::new());
+        }
+        let Some(queue) = self.queues.get_mut(tp) else {
+            return Err(Error::Encode("accumulator queue vanished".into()));
+        };
         let size = BatchBuilder::record_size_upper_bound(key, value, headers);
-        let queue = self.queues.entry(tp.clone()).or_default();
         let fits = queue.back().is_some_and(|b| {
-            b.attempts == 0 && b.encoded.is_none() && b.builder.size() + size <= self.batch_size
+            b.attempts == 0 && b.encoded.is_none() && b.builder.size() + size <= batch_size
         });
         if !fits {
             let id = self.next_batch_id;
@@ -174,8 +180,8 @@ impl Accumulator {
             queue.push_back(ProducerBatch {
                 id,
                 tp: tp.clone(),
-                builder: BatchBuilder::new(self.compression),
-                waiters: Vec::new(),
+                builder: BatchBuilder::with_capacity(compression, batch_size),
+                signal: BatchSignal::new(tp.clone()),
                 created: Instant::now(),
                 _memory: None,
                 attempts: 0,
@@ -183,16 +189,24 @@ impl Accumulator {
                 retry_at: None,
             });
         }
+        let queued = queue.len();
         let Some(batch) = queue.back_mut() else {
             return Err(Error::Encode("accumulator queue vanished".into()));
         };
+        let index = u32::try_from(batch.builder.len())
+            .map_err(|_| Error::Encode("too many records in one batch".into()))?;
         batch.builder.append(timestamp, key, value, headers)?;
-        batch.waiters.push((tx, timestamp));
         match batch._memory.as_mut() {
             Some(m) => m.merge(memory),
             None => batch._memory = Some(memory),
         }
-        Ok(!fits || batch.builder.size() >= self.batch_size || queue.len() > 1)
+        let full = batch.builder.size() >= batch_size;
+        Ok(Appended {
+            wake: !fits || full || queued > 1,
+            full,
+            signal: Arc::clone(&batch.signal),
+            index,
+        })
     }
 
     /// Finds ready batches and expired ones.
@@ -223,7 +237,7 @@ impl Accumulator {
             let linger_done = front.created + self.linger;
             let ready = queue.len() > 1
                 || front.attempts > 0
-                || front.builder.size() >= self.batch_size
+                || front.size() >= self.batch_size
                 || now >= linger_done
                 || front.id <= self.flush_up_to
                 || self.closing;

@@ -11,24 +11,23 @@
 //! when `enable.idempotence=false`.
 
 mod accumulator;
+mod delivery;
 mod sender;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{Notify, Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore};
 
 use crate::cluster::Cluster;
 use crate::config::ProducerConfig;
 use crate::error::{Error, KafkaCode};
 use crate::partitioner::partition_for_key;
 use crate::records::{BATCH_HEADER_LEN, BatchBuilder};
-use crate::types::{ProducerRecord, RecordMetadata, TopicPartition};
+use crate::types::{ProducerRecord, TopicPartition};
 use accumulator::{Accumulator, Incomplete};
+pub use delivery::DeliveryFuture;
 
 /// State shared by producer handles and the sender task.
 #[derive(Debug)]
@@ -71,35 +70,10 @@ pub struct Producer {
     task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
-/// Resolves when the broker acknowledged (or the producer gave up on) one record.
-#[derive(Debug)]
-#[must_use = "a DeliveryFuture does nothing unless awaited; dropping it does not cancel the send"]
-pub struct DeliveryFuture {
-    rx: oneshot::Receiver<Result<RecordMetadata, Error>>,
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx).poll(cx).map(|r| {
-            r.unwrap_or_else(|_| Err(Error::Closed("the producer dropped the record".into())))
-        })
-    }
-}
-
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Whether `tp`'s open batch is full (KIP-480: the sticky partition moves on).
-fn full_batch(acc: &Accumulator, tp: &TopicPartition, batch_size: usize) -> bool {
-    acc.queues
-        .get(tp)
-        .and_then(|q| q.back())
-        .is_some_and(|b| b.builder.size() >= batch_size)
 }
 
 impl Producer {
@@ -148,10 +122,26 @@ impl Producer {
                 setting: "max_request_size",
             });
         }
-        let partitions = match sh.cluster.cached_partition_count(&record.topic) {
+        let ProducerRecord {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+        } = record;
+        let partitions = match sh.cluster.cached_partition_count(&topic) {
             Some(n) => n,
-            None => sh.cluster.topic(&record.topic).await?.partition_count(),
+            None => sh.cluster.topic(&topic).await?.partition_count(),
         };
+        if let Some(p) = partition
+            && (p < 0 || p >= partitions)
+        {
+            return Err(Error::kafka(
+                KafkaCode::UnknownTopicOrPartition,
+                format!("partition {p} of '{topic}' (it has {partitions} partitions)"),
+            ));
+        }
         let permits = u32::try_from(size).unwrap_or(u32::MAX);
         let memory = sh
             .memory
@@ -159,48 +149,39 @@ impl Producer {
             .acquire_many_owned(permits)
             .await
             .map_err(|_| Error::Closed("producer is closed".into()))?;
-        let timestamp = record.timestamp.unwrap_or_else(now_ms);
-        let (tx, rx) = oneshot::channel();
-        let wake = {
+        let timestamp = timestamp.unwrap_or_else(now_ms);
+        let appended = {
             let mut acc = sh.lock_acc();
-            let sticky = record.partition.is_none() && record.key.is_none();
-            let partition = match (record.partition, &record.key) {
-                (Some(p), _) => {
-                    if p < 0 || p >= partitions {
-                        return Err(Error::kafka(
-                            KafkaCode::UnknownTopicOrPartition,
-                            format!(
-                                "partition {p} of '{}' (it has {partitions} partitions)",
-                                record.topic
-                            ),
-                        ));
-                    }
-                    p
-                }
+            let sticky = partition.is_none() && key.is_none();
+            let partition = match (partition, &key) {
+                (Some(p), _) => p,
                 (None, Some(key)) => partition_for_key(key, partitions),
-                (None, None) => acc.sticky.partition(&record.topic, partitions),
+                (None, None) => acc.sticky.partition(&topic, partitions),
             };
-            let tp = TopicPartition::new(record.topic.clone(), partition);
-            let wake = acc.append(
+            // The record's topic string moves into the key: no copy per record.
+            let tp = TopicPartition::new(topic, partition);
+            let appended = acc.append(
                 &tp,
                 timestamp,
-                record.key.as_deref(),
-                record.value.as_deref(),
-                &record.headers,
+                key.as_deref(),
+                value.as_deref(),
+                &headers,
                 memory,
-                tx,
                 &sh.incomplete,
             )?;
-            let full = full_batch(&acc, &tp, sh.config.batch_size);
-            if full && sticky {
+            if appended.full && sticky {
                 acc.sticky.on_new_batch(&tp.topic, partition, partitions);
             }
-            wake
+            appended
         };
-        if wake {
+        if appended.wake {
             sh.wakeup.notify_one();
         }
-        Ok(DeliveryFuture { rx })
+        Ok(DeliveryFuture::new(
+            appended.signal,
+            appended.index,
+            timestamp,
+        ))
     }
 
     /// Sends everything enqueued so far and waits until each record is acknowledged or

@@ -20,8 +20,9 @@ use tokio::time::Instant;
 use super::Shared;
 use super::accumulator::ProducerBatch;
 use crate::cluster::{Purpose, needs_metadata_refresh};
-use crate::config::Acks;
+use crate::config::{Acks, Compression};
 use crate::error::{Error, KafkaCode};
+use crate::records::BatchBuilder;
 
 /// The outcome of one Produce request.
 struct Completion {
@@ -71,7 +72,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 let Some(queue) = acc.queues.get_mut(&tp) else {
                     continue;
                 };
-                let next_size = queue.front().map_or(0, |b| b.builder.size());
+                let next_size = queue.front().map_or(0, ProducerBatch::size);
                 if *size > 0 && *size + next_size > shared.config.max_request_size {
                     continue;
                 }
@@ -200,7 +201,10 @@ async fn try_send(
         let bytes = match &b.encoded {
             Some(e) => e.clone(),
             None => {
-                let e = b.builder.build(0)?;
+                // Encoded once, in place (no copy of uncompressed records); retries reuse it.
+                let builder =
+                    std::mem::replace(&mut b.builder, BatchBuilder::new(Compression::None));
+                let e = builder.finish(0)?;
                 b.encoded = Some(e.clone());
                 e
             }

@@ -10,7 +10,7 @@
 //! 53 baseSequence i32      | 57 recordCount i32     | 61 records (maybe compressed)
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use super::varint::{put_varint, put_varlong, varint_len, varlong_len};
 use crate::compression;
@@ -111,12 +111,23 @@ pub struct BatchBuilder {
     base_timestamp: i64,
     max_timestamp: i64,
     count: i32,
-    records: Vec<u8>,
+    /// The header's room (`BATCH_HEADER_LEN` bytes, written by `build`/`finish`), then the
+    /// encoded records. Keeping the room in front lets [`BatchBuilder::finish`] turn an
+    /// uncompressed batch into its wire bytes without copying the records.
+    buf: Vec<u8>,
 }
 
 impl BatchBuilder {
     /// An empty batch using `compression`, not idempotent (producer id -1).
     pub fn new(compression: Compression) -> Self {
+        Self::with_capacity(compression, 0)
+    }
+
+    /// Like [`BatchBuilder::new`], with room for about `bytes` of records up front (capped at
+    /// 64 KiB: larger batches grow as records arrive, so an idle partition holds little).
+    pub fn with_capacity(compression: Compression, bytes: usize) -> Self {
+        let mut buf = Vec::with_capacity(BATCH_HEADER_LEN + bytes.min(64 * 1024));
+        buf.resize(BATCH_HEADER_LEN, 0);
         BatchBuilder {
             compression,
             producer_id: -1,
@@ -127,7 +138,7 @@ impl BatchBuilder {
             base_timestamp: 0,
             max_timestamp: -1,
             count: 0,
-            records: Vec::new(),
+            buf,
         }
     }
 
@@ -168,7 +179,7 @@ impl BatchBuilder {
 
     /// Uncompressed size of the batch if built now.
     pub fn size(&self) -> usize {
-        BATCH_HEADER_LEN + self.records.len()
+        self.buf.len()
     }
 
     /// Upper bound of the bytes one more record adds (for the batch-full decision).
@@ -230,7 +241,7 @@ impl BatchBuilder {
         let body_len_i32 = i32::try_from(body_len)
             .map_err(|_| Error::Encode("record larger than 2 GiB".into()))?;
 
-        let r = &mut self.records;
+        let r = &mut self.buf;
         r.reserve(body_len + 5);
         put_varint(r, body_len_i32);
         r.push(0); // record attributes: unused
@@ -259,42 +270,67 @@ impl BatchBuilder {
     }
 
     /// Compresses the records, writes the header and CRC-32C; `base_offset` is 0 for a
-    /// producer (the broker assigns offsets).
+    /// producer (the broker assigns offsets). The builder stays usable; see
+    /// [`BatchBuilder::finish`] for the variant that does not copy.
     pub fn build(&self, base_offset: i64) -> Result<Bytes, Error> {
+        self.check_not_empty()?;
+        let records = &self.buf[BATCH_HEADER_LEN..];
+        let compressed;
+        let payload: &[u8] = if self.compression == Compression::None {
+            records
+        } else {
+            compressed = compression::compress(self.compression, records)?;
+            &compressed
+        };
+        let mut out = Vec::with_capacity(BATCH_HEADER_LEN + payload.len());
+        out.resize(BATCH_HEADER_LEN, 0);
+        out.extend_from_slice(payload);
+        self.write_header(&mut out, base_offset)?;
+        Ok(Bytes::from(out))
+    }
+
+    /// Like [`BatchBuilder::build`], consuming the builder: an uncompressed batch becomes its
+    /// wire bytes in place, with no copy of the records.
+    pub fn finish(mut self, base_offset: i64) -> Result<Bytes, Error> {
+        if self.compression != Compression::None {
+            return self.build(base_offset);
+        }
+        self.check_not_empty()?;
+        let mut buf = std::mem::take(&mut self.buf);
+        self.write_header(&mut buf, base_offset)?;
+        Ok(Bytes::from(buf))
+    }
+
+    fn check_not_empty(&self) -> Result<(), Error> {
         if self.count == 0 {
             return Err(Error::Encode(
                 "a record batch needs at least one record".into(),
             ));
         }
-        let compressed;
-        let payload: &[u8] = if self.compression == Compression::None {
-            &self.records
-        } else {
-            compressed = compression::compress(self.compression, &self.records)?;
-            &compressed
-        };
-        let total = BATCH_HEADER_LEN + payload.len();
-        let batch_length = i32::try_from(total - 12)
+        Ok(())
+    }
+
+    /// Fills `out[..BATCH_HEADER_LEN]` (the room in front of the payload) and the CRC-32C.
+    fn write_header(&self, out: &mut [u8], base_offset: i64) -> Result<(), Error> {
+        let batch_length = i32::try_from(out.len() - 12)
             .map_err(|_| Error::Encode("record batch larger than 2 GiB".into()))?;
         let attributes = self.compression.attribute() | self.attributes_extra;
-
-        let mut buf = BytesMut::with_capacity(total);
-        buf.put_i64(base_offset);
-        buf.put_i32(batch_length);
-        buf.put_i32(self.partition_leader_epoch);
-        buf.put_i8(2);
-        buf.put_u32(0); // CRC, patched below
-        buf.put_i16(attributes);
-        buf.put_i32(self.count - 1);
-        buf.put_i64(self.base_timestamp);
-        buf.put_i64(self.max_timestamp);
-        buf.put_i64(self.producer_id);
-        buf.put_i16(self.producer_epoch);
-        buf.put_i32(self.base_sequence);
-        buf.put_i32(self.count);
-        buf.put_slice(payload);
-        let crc = crc32c::crc32c(&buf[CRC_START..]);
-        buf[17..21].copy_from_slice(&crc.to_be_bytes());
-        Ok(buf.freeze())
+        let mut h: &mut [u8] = &mut out[..BATCH_HEADER_LEN];
+        h.put_i64(base_offset);
+        h.put_i32(batch_length);
+        h.put_i32(self.partition_leader_epoch);
+        h.put_i8(2);
+        h.put_u32(0); // CRC, patched below
+        h.put_i16(attributes);
+        h.put_i32(self.count - 1);
+        h.put_i64(self.base_timestamp);
+        h.put_i64(self.max_timestamp);
+        h.put_i64(self.producer_id);
+        h.put_i16(self.producer_epoch);
+        h.put_i32(self.base_sequence);
+        h.put_i32(self.count);
+        let crc = crc32c::crc32c(&out[CRC_START..]);
+        out[17..21].copy_from_slice(&crc.to_be_bytes());
+        Ok(())
     }
 }

@@ -90,6 +90,21 @@ mod tests {
     }
 
     #[test]
+    fn finish_writes_the_same_bytes_as_build() {
+        for codec in [Compression::None, Compression::Gzip, Compression::Lz4] {
+            let mut b = BatchBuilder::with_capacity(codec, 1 << 20);
+            for i in 0..100u8 {
+                b.append(1000 + i64::from(i), None, Some(&[i; 40]), &[])
+                    .unwrap();
+            }
+            let built = b.build(7).unwrap();
+            assert_eq!(b.clone().finish(7).unwrap(), built, "{codec:?}");
+            assert_eq!(decode_batch(built, LIMIT).unwrap().records.len(), 100);
+        }
+        assert!(BatchBuilder::new(Compression::None).finish(0).is_err());
+    }
+
+    #[test]
     fn crc_mismatch_is_detected() {
         let mut raw = sample(Compression::None).to_vec();
         let last = raw.len() - 1;
