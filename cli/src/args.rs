@@ -49,6 +49,9 @@ pub(crate) enum Command {
     Stream(StreamCommand),
     /// Run the whole tutorial in one process on an embedded broker, narrated.
     Quickstart(QuickstartArgs),
+    /// Measure throughput and latency (like kafka-producer-perf-test / kafka-consumer-perf-test).
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +237,64 @@ pub(crate) struct StreamArgs {
     /// At most this many records per second per partition (Spark's maxRatePerPartition).
     #[arg(long)]
     pub(crate) max_rate: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Send records as fast as possible; print records/s, MB/s and send-to-ack latency.
+    Produce(BenchProduceArgs),
+    /// Read a topic from the beginning to its end; print records/s and MB/s.
+    Consume(BenchConsumeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BenchProduceArgs {
+    /// Topic to send to (created with --partitions if it does not exist).
+    #[arg(short, long, default_value = "kt-bench")]
+    pub(crate) topic: String,
+    /// Number of records to send.
+    #[arg(short = 'n', long, default_value_t = 1_000_000)]
+    pub(crate) records: u64,
+    /// Bytes per record value.
+    #[arg(short = 's', long, default_value_t = 100)]
+    pub(crate) record_size: usize,
+    /// Acknowledgements to wait for.
+    #[arg(long, value_enum, default_value = "all")]
+    pub(crate) acks: Acks,
+    /// Compression codec for record batches.
+    #[arg(short = 'z', long, value_enum, default_value = "none")]
+    pub(crate) compression: CompressionArg,
+    /// How long a batch waits for more records, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) linger_ms: u64,
+    /// Maximum bytes of records in one batch.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub(crate) batch_size: usize,
+    /// Partitions of the topic when it is created.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub(crate) partitions: i32,
+    /// Start a broker in this process instead of using -b.
+    #[arg(long)]
+    pub(crate) embedded: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BenchConsumeArgs {
+    /// Topic to read (every partition, from the beginning).
+    #[arg(short, long, default_value = "kt-bench")]
+    pub(crate) topic: String,
+    /// Stop after this many records (or at the end of the topic, if it holds fewer).
+    #[arg(short = 'n', long, default_value_t = 1_000_000)]
+    pub(crate) records: u64,
+    /// Start a broker in this process and fill the topic first (--records records).
+    #[arg(long)]
+    pub(crate) embedded: bool,
+    /// With --embedded: bytes per record value.
+    #[arg(short = 's', long, default_value_t = 100)]
+    pub(crate) record_size: usize,
+    /// With --embedded: partitions of the topic.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub(crate) partitions: i32,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod bench;
 mod broker;
 mod consume;
 mod produce;
@@ -24,6 +25,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consume(args) => consume::run(&bootstrap, args).await,
         Command::Stream(cmd) => stream::run(&bootstrap, cmd).await,
         Command::Quickstart(args) => quickstart::run(args).await,
+        Command::Bench(cmd) => bench::run(&bootstrap, cmd).await,
     }
 }
 
