@@ -1,6 +1,7 @@
 //! Broker configuration, named after the Apache Kafka settings each field mirrors.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::BrokerError;
@@ -11,6 +12,10 @@ pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 /// `fetch.max.bytes`: the most a Fetch response carries, whatever the client asks (55 MiB).
 pub const DEFAULT_FETCH_MAX_BYTES: usize = 57_671_680;
+/// `log.segment.bytes`: a segment file rolls before it grows past this (Kafka's 1 GiB).
+pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
+/// `log.roll.ms`: a segment file rolls once this old (Kafka's 7 days).
+pub const DEFAULT_SEGMENT_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How one broker node listens and behaves.
 ///
@@ -49,6 +54,14 @@ pub struct BrokerConfig {
     /// Upper bound on partitions per topic. Kafka has none; an in-memory broker needs one so a
     /// CreateTopics request cannot make it allocate millions of partitions.
     pub max_partitions_per_topic: i32,
+    /// `log.dirs`: keep topics, segment files and committed offsets here so a restart loses
+    /// nothing acknowledged (None: memory only). See the crate docs for the layout and the
+    /// durability policy.
+    pub data_dir: Option<PathBuf>,
+    /// `log.segment.bytes` (topics may override with `segment.bytes`).
+    pub segment_bytes: u64,
+    /// `log.roll.ms` (topics may override with `segment.ms`).
+    pub segment_age: Duration,
 }
 
 impl Default for BrokerConfig {
@@ -68,6 +81,9 @@ impl Default for BrokerConfig {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
             max_partitions_per_topic: 10_000,
+            data_dir: None,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            segment_age: DEFAULT_SEGMENT_AGE,
         }
     }
 }
@@ -111,6 +127,15 @@ impl BrokerConfig {
         }
         if self.group_min_session_timeout > self.group_max_session_timeout {
             return fail("group_min_session_timeout exceeds group_max_session_timeout".to_owned());
+        }
+        if self.segment_bytes < 1024 {
+            return fail(format!(
+                "segment_bytes must be >= 1024, got {}",
+                self.segment_bytes
+            ));
+        }
+        if self.segment_age.is_zero() {
+            return fail("segment_age must be positive".to_owned());
         }
         if self.cluster_id.is_empty() {
             return fail("cluster_id must not be empty".to_owned());

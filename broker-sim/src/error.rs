@@ -40,6 +40,10 @@ pub enum BrokerError {
         /// Why.
         message: String,
     },
+    /// The data directory could not be opened or recovered (locked by another broker, a
+    /// corrupt file, no permission, ...). The message names the file.
+    #[error("data directory: {0}")]
+    Storage(String),
     /// Any other I/O failure of the listener.
     #[error("broker I/O error: {0}")]
     Io(#[from] std::io::Error),

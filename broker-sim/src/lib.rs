@@ -27,8 +27,10 @@
 //! - `state/`: `BrokerState` — nodes, topics, partitions, the group coordinator, armed faults;
 //!   every change happens there and handlers are plain functions over it.
 //! - `log/`: partition logs storing record batches as received (`Bytes`) with a small index;
-//!   validation (magic, length, CRC-32C, counts), base offset stamping, zero-decode reads; the
-//!   `PartitionLog` trait leaves room for a disk-backed log.
+//!   validation (magic, length, CRC-32C, counts), base offset stamping, zero-decode reads,
+//!   behind the `PartitionLog` trait.
+//! - `storage/`: the `Storage` trait (memory, or a data directory: segment files, topic
+//!   metadata, committed offsets, recovery, group-committed fsync).
 //! - `group/`: the classic group coordinator (generations, leader election, protocol
 //!   selection, session and rebalance timeouts on tokio time) and committed offsets.
 //! - `config.rs`, `error.rs`: [`BrokerConfig`], [`BrokerError`].
@@ -79,6 +81,42 @@
 //! coordinators move; no data is lost). Every fault logs a line starting with `fault:` (target
 //! `kt_broker::fault`: `RUST_LOG=kt_broker::fault=debug`).
 //!
+//! # Storage and durability (`data_dir`, `kt broker --data-dir DIR`)
+//!
+//! Without a data directory everything is in memory. With one, the broker still serves reads
+//! from memory (so data must fit in RAM) and writes every change through to disk:
+//!
+//! ```text
+//! DIR/kt-broker.lock               locked while a broker uses DIR (one broker per directory)
+//! DIR/storage.version              layout version ("1")
+//! DIR/topics/<topic>/topic.meta    id, partitions (leader, epoch, replicas), configs; key=value
+//! DIR/topics/<topic>/<p>/<base offset, 20 digits>.log   segment: batches as fetched, back to back
+//! DIR/topics/<topic>/<p>/log-start-offset               after DeleteRecords/retention
+//! DIR/offsets/committed.log        committed offsets: length | CRC-32C | record, appended
+//! ```
+//!
+//! - Durability: every batch is written to its segment before the produce response is built,
+//!   so whatever was acknowledged survives the process being killed (kill -9). acks=all is
+//!   answered only after `fdatasync` of the segment (group commit: one sync covers every
+//!   batch written before it started), so it also survives an OS crash or power loss; acks=1
+//!   and acks=0 do not wait for it. Committed offsets and topic metadata are synced before
+//!   they are acknowledged. (Kafka instead relies on replication and the page cache and never
+//!   fsyncs per request by default; one node has no replicas, so acks=all pays here.)
+//! - Recovery on start: every segment is read and every batch's CRC-32C checked; the
+//!   in-memory index is rebuilt from it. A bad or short batch at the end of the last segment
+//!   is a write cut short by a crash: the file is truncated there with a warning saying how
+//!   many bytes went (never served; it was never acknowledged with acks=all). A bad batch in an
+//!   earlier segment stops the broker with an error naming the file. A torn committed-offsets
+//!   record is dropped the same way; that log is rewritten as one record per group. Leader
+//!   epochs resume one above the last stored, as Kafka bumps them on restart.
+//! - Segments roll at `segment_bytes` (`log.segment.bytes`, topic `segment.bytes`) or after
+//!   `segment_age` (`log.roll.ms`, topic `segment.ms`; age counts from broker start);
+//!   retention and DeleteRecords delete whole segment files below the log start offset.
+//! - Disk full: a write that fails (ENOSPC or any I/O error) is cut back so no partial batch
+//!   remains, and the request gets KAFKA_STORAGE_ERROR; everything acknowledged stays, and
+//!   appends succeed again once space returns. A committed offset that cannot be written is
+//!   answered KAFKA_STORAGE_ERROR (it stays visible in memory until a restart).
+//!
 //! # APIs served
 //!
 //! | API (key) | versions | notes |
@@ -100,9 +138,10 @@
 //!
 //! # Known differences from Apache Kafka
 //!
-//! - Everything in memory; no retention (logs only grow), no compaction, log start offset
-//!   stays 0. Several nodes share one log per partition instead of replicating (see Cluster
-//!   mode); `min.insync.replicas` and acks=all wait for nothing more than acks=1.
+//! - Everything in memory unless `data_dir` is set, and even then reads are served from memory
+//!   (see Storage). No retention (logs only grow), no compaction. Several nodes share one log
+//!   per partition instead of replicating (see Cluster mode); `min.insync.replicas` is not
+//!   enforced.
 //! - No transactions or idempotence (no InitProducerId): transactional and control batches are
 //!   refused with INVALID_RECORD; producer ids and sequences are stored but not checked.
 //! - No fetch sessions: every Fetch is answered as a full, sessionless fetch.
@@ -135,7 +174,10 @@
 //!   `kafka_protocol`'s encoders).
 //! - `tests/socket.rs`: hand-encoded requests over TCP (framing limits, garbage, versions,
 //!   acks=0, ordering, long polls). `tests/cluster.rs`: a 3-node cluster and every fault of
-//!   the control API over sockets; `tests/fault_log.rs`: the `fault:` log lines. `tests/hostile_alloc.rs`: a hostile count under an
+//!   the control API over sockets; `tests/fault_log.rs`: the `fault:` log lines;
+//!   `tests/disk.rs`: restart with a data directory, and a full disk on a small tmpfs (needs
+//!   root to mount; skipped otherwise unless `CI=true`). The kill -9 test is the CLI's
+//!   (`cli/tests/data_dir.rs`). `tests/hostile_alloc.rs`: a hostile count under an
 //!   address-space cap (`prlimit`).
 //! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
 //!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it
@@ -154,12 +196,14 @@ mod log;
 mod protocol;
 mod server;
 mod state;
+mod storage;
 
 pub use cluster::{
     Broker, BrokerHandle, Cluster, ClusterConfig, ClusterHandle, MAX_NODES, NodeStatus,
 };
 pub use config::{
     BrokerConfig, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE,
+    DEFAULT_SEGMENT_AGE, DEFAULT_SEGMENT_BYTES,
 };
 pub use error::BrokerError;
 pub use fault::{DropConnection, DropPoint, InjectError};

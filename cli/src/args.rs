@@ -77,6 +77,15 @@ pub(crate) struct BrokerArgs {
     /// This broker's node id (the first node's, with --nodes).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub(crate) node_id: i32,
+    /// Keep topics, segment files and committed offsets in DIR, so a restart (even kill -9)
+    /// loses nothing acknowledged: acks=all is answered after an fsync, acks=1 after the
+    /// write. Without it everything is in memory and lost on exit. One broker per DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// Roll segment files at this size in bytes (Kafka's log.segment.bytes; topics may set
+    /// segment.bytes). Only with --data-dir.
+    #[arg(long, default_value_t = kt_broker::DEFAULT_SEGMENT_BYTES, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub(crate) segment_bytes: u64,
     /// Delay before the first rebalance of a new consumer group completes
     /// (Kafka's group.initial.rebalance.delay.ms), e.g. `3s`, `0s`.
     #[arg(long, value_parser = parse_duration, default_value = "3s")]

@@ -53,7 +53,7 @@ pub(crate) fn handle(
         }
         slots.push(topic_slots);
     }
-    let results = state.groups.commit(
+    let results = state.commit_offsets(
         req.group_id.0.as_str(),
         req.member_id.as_str(),
         req.generation_id_or_member_epoch,

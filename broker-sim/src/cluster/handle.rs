@@ -171,6 +171,51 @@ impl ClusterHandle {
             .map(|p| p.leader())
     }
 
+    /// Moves a partition's log start offset forward to `offset` as DeleteRecords would (never
+    /// back, never past the high watermark); storage drops whole segments below it. Returns
+    /// the log start offset now in force.
+    pub fn delete_records(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<i64, BrokerError> {
+        let p = self
+            .shared
+            .state
+            .topic(topic)
+            .and_then(|t| t.partition(partition).cloned())
+            .ok_or_else(|| {
+                topic_error(
+                    topic,
+                    KafkaError::new(
+                        kafka_protocol::ResponseError::UnknownTopicOrPartition,
+                        "unknown topic or partition",
+                    ),
+                )
+            })?;
+        p.advance_log_start(offset)
+            .map_err(|e| BrokerError::Storage(e.to_string()))
+    }
+
+    /// The storage units of a partition's log, oldest first, as (base offset, next offset,
+    /// bytes): segment files with a data directory, batches in memory.
+    pub fn log_segments(&self, topic: &str, partition: i32) -> Option<Vec<(i64, i64, u64)>> {
+        let t = self.shared.state.topic(topic)?;
+        let p = t.partition(partition)?;
+        Some(
+            p.segments()
+                .into_iter()
+                .map(|s| (s.base_offset, s.next_offset, s.size_bytes))
+                .collect(),
+        )
+    }
+
+    /// The data directory in use (None: memory only).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.shared.state.storage.location().map(|p| p.to_owned())
+    }
+
     /// The node coordinating `group_id` (None while no node is up to do it).
     pub fn group_coordinator(&self, group_id: &str) -> Option<i32> {
         self.shared

@@ -20,6 +20,7 @@ use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::server::Shared;
 use crate::state::{BrokerState, NodeInfo};
+use crate::storage::disk::{DiskStorage, RollPolicy};
 pub use handle::{BrokerHandle, ClusterHandle, NodeStatus};
 use node::NodeRuntime;
 
@@ -97,7 +98,19 @@ impl Cluster {
                 rack: broker.rack.clone(),
             });
         }
-        let state = Arc::new(BrokerState::new(&broker, infos));
+        let state = Arc::new(match &broker.data_dir {
+            None => BrokerState::new(&broker, infos),
+            Some(dir) => {
+                let roll = RollPolicy {
+                    segment_bytes: broker.segment_bytes,
+                    segment_age: broker.segment_age,
+                };
+                let storage = DiskStorage::open(dir, roll)
+                    .map_err(|e| BrokerError::Storage(e.to_string()))?;
+                BrokerState::open(&broker, infos, Box::new(storage))
+                    .map_err(|e| BrokerError::Storage(e.to_string()))?
+            }
+        });
         let shared = Arc::new(Shared {
             state: Arc::clone(&state),
             max_request_size: broker.max_request_size,

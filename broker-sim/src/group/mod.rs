@@ -242,6 +242,25 @@ impl GroupCoordinator {
         }
     }
 
+    /// Puts back offsets recovered from storage at start (the group is created empty).
+    pub(crate) fn restore_offsets(
+        &self,
+        group_id: &str,
+        entries: Vec<(String, i32, CommittedOffset)>,
+    ) {
+        let mut groups = lock(&self.groups);
+        let group = groups
+            .entry(group_id.to_owned())
+            .or_insert_with(|| Group::new(group_id, self.config.initial_rebalance_delay));
+        for (topic, partition, offset) in entries {
+            group
+                .offsets
+                .entry(topic)
+                .or_default()
+                .insert(partition, offset);
+        }
+    }
+
     /// Drops committed offsets of a deleted topic from every group (as Kafka does).
     pub(crate) fn remove_topic(&self, topic: &str) {
         for g in lock(&self.groups).values_mut() {

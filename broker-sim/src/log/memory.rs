@@ -4,7 +4,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::batch::{self, BatchHeader, HEADER_LEN};
 use super::records::RecordIter;
-use super::{OffsetOutOfRange, PartitionLog, TimestampOffset};
+use super::{Appended, OffsetOutOfRange, PartitionLog, SegmentInfo, TimestampOffset};
+use crate::storage::StorageError;
 
 /// Index entry for one stored batch.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,56 @@ pub(crate) struct MemoryLog {
 impl MemoryLog {
     pub(crate) fn new() -> Self {
         MemoryLog::default()
+    }
+
+    /// Adds a batch exactly as stored (recovery from disk): its base offset and leader epoch
+    /// stay. Offsets may jump forward (compacted logs have gaps), never back.
+    pub(crate) fn restore(&mut self, stored: Bytes, header: &BatchHeader) -> bool {
+        if header.base_offset < self.log_end_offset {
+            return false;
+        }
+        if self.index.is_empty() {
+            self.log_start_offset = self.log_start_offset.max(header.base_offset);
+        }
+        self.push(stored, header, header.base_offset);
+        true
+    }
+
+    /// Sets the log start offset of a log recovered from disk (a DeleteRecords checkpoint).
+    pub(crate) fn set_recovered_start(&mut self, offset: i64) {
+        if offset > self.log_start_offset && offset <= self.log_end_offset {
+            self.log_start_offset = offset;
+        }
+        if self.index.is_empty() && offset > self.log_end_offset {
+            self.log_start_offset = offset;
+            self.log_end_offset = offset;
+        }
+    }
+
+    /// The stored bytes of the last batch (what a disk log writes after an append).
+    pub(crate) fn last_batch(&self) -> Option<&Bytes> {
+        self.batches.last()
+    }
+
+    /// Takes back the last append (its write to disk failed).
+    pub(crate) fn pop_last(&mut self) {
+        if let (Some(e), Some(b)) = (self.index.pop(), self.batches.pop()) {
+            self.size -= b.len() as u64;
+            self.log_end_offset = e.base_offset;
+        }
+    }
+
+    fn push(&mut self, stored: Bytes, header: &BatchHeader, base_offset: i64) {
+        self.index.push(IndexEntry {
+            base_offset,
+            last_offset_delta: header.last_offset_delta,
+            base_timestamp: header.base_timestamp,
+            max_timestamp: header.max_timestamp,
+            compressed: header.compression() != 0,
+        });
+        self.size += stored.len() as u64;
+        self.batches.push(stored);
+        self.log_end_offset = base_offset + i64::from(header.last_offset_delta) + 1;
     }
 
     /// Finds the record matching `pick` in an uncompressed batch; compressed batches cannot be
@@ -93,20 +144,19 @@ impl PartitionLog for MemoryLog {
         self.log_end_offset
     }
 
-    fn append(&mut self, raw: &[u8], header: &BatchHeader, leader_epoch: i32) -> i64 {
+    fn append(
+        &mut self,
+        raw: &[u8],
+        header: &BatchHeader,
+        leader_epoch: i32,
+    ) -> Result<Appended, StorageError> {
         let base_offset = self.log_end_offset;
         let stored = batch::stamp(raw, base_offset, leader_epoch);
-        self.index.push(IndexEntry {
+        self.push(stored, header, base_offset);
+        Ok(Appended {
             base_offset,
-            last_offset_delta: header.last_offset_delta,
-            base_timestamp: header.base_timestamp,
-            max_timestamp: header.max_timestamp,
-            compressed: header.compression() != 0,
-        });
-        self.size += stored.len() as u64;
-        self.batches.push(stored);
-        self.log_end_offset = base_offset + i64::from(header.last_offset_delta) + 1;
-        base_offset
+            sync: None,
+        })
     }
 
     fn read(
@@ -164,6 +214,42 @@ impl PartitionLog for MemoryLog {
         }
         best.map(|i| self.record_in(i, |_| false, true))
     }
+
+    fn advance_log_start(&mut self, offset: i64) -> Result<i64, StorageError> {
+        let offset = offset.min(self.log_end_offset);
+        if offset <= self.log_start_offset {
+            return Ok(self.log_start_offset);
+        }
+        let drop = self.index.partition_point(|e| e.last_offset() < offset);
+        for b in self.batches.drain(..drop) {
+            self.size -= b.len() as u64;
+        }
+        self.index.drain(..drop);
+        self.log_start_offset = offset;
+        Ok(offset)
+    }
+
+    fn segments(&self) -> Vec<SegmentInfo> {
+        self.index
+            .iter()
+            .zip(&self.batches)
+            .map(|(e, b)| SegmentInfo {
+                base_offset: e.base_offset,
+                next_offset: e.last_offset() + 1,
+                size_bytes: b.len() as u64,
+                max_timestamp: e.max_timestamp,
+            })
+            .collect()
+    }
+
+    fn max_leader_epoch(&self) -> i32 {
+        self.batches
+            .iter()
+            .filter_map(|b| batch::parse_header(b).ok())
+            .map(|h| h.partition_leader_epoch)
+            .max()
+            .unwrap_or(-1)
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +260,7 @@ mod tests {
     fn append(log: &mut MemoryLog, recs: &[TestRecord<'_>]) -> i64 {
         let b = build_batch(recs);
         let h = batch::validate(&b).unwrap();
-        log.append(&b, &h, 0)
+        log.append(&b, &h, 0).unwrap().base_offset
     }
 
     #[test]
@@ -251,7 +337,7 @@ mod tests {
         let mut log = MemoryLog::new();
         let b = build_batch_with(&[(None, Some(b"a"), 100), (None, Some(b"b"), 200)], 1);
         let h = batch::validate(&b).unwrap();
-        log.append(&b, &h, 0);
+        log.append(&b, &h, 0).unwrap();
         assert_eq!(
             log.offset_for_timestamp(150),
             Some(TimestampOffset {
@@ -266,5 +352,42 @@ mod tests {
                 timestamp: 200
             })
         );
+    }
+
+    #[test]
+    fn advance_log_start_drops_whole_batches_and_restore_keeps_offsets() {
+        let mut log = MemoryLog::new();
+        append(&mut log, &[(None, Some(b"a"), 1), (None, Some(b"b"), 2)]);
+        append(&mut log, &[(None, Some(b"c"), 3)]);
+        assert_eq!(log.segments().len(), 2);
+        // inside the first batch: it stays (it holds offset 1), the start moves
+        assert_eq!(log.advance_log_start(1).unwrap(), 1);
+        assert_eq!(log.segments().len(), 2);
+        assert!(log.read(0, 100, true).is_err());
+        assert_eq!(log.advance_log_start(0).unwrap(), 1, "never back");
+        assert_eq!(log.advance_log_start(2).unwrap(), 2);
+        assert_eq!(log.segments()[0].base_offset, 2);
+        assert_eq!(log.advance_log_start(99).unwrap(), 3, "never past the end");
+        assert!(log.segments().is_empty());
+
+        // restore keeps stored offsets and epochs; a gap is allowed, going back is not
+        let mut copy = MemoryLog::new();
+        let mut src = MemoryLog::new();
+        let b = build_batch(&[(None, Some(b"x"), 1)]);
+        let h = batch::validate(&b).unwrap();
+        src.append(&b, &h, 7).unwrap();
+        let stored = src.last_batch().unwrap().clone();
+        let mut header = batch::parse_header(&stored).unwrap();
+        header.base_offset = 5;
+        let moved = batch::stamp(&stored, 5, 7);
+        assert!(copy.restore(moved, &header));
+        assert_eq!((copy.log_start_offset(), copy.log_end_offset()), (5, 6));
+        assert_eq!(copy.max_leader_epoch(), 7);
+        assert!(!copy.restore(
+            stored,
+            &batch::parse_header(&src.read(0, 100, true).unwrap()).unwrap()
+        ));
+        copy.pop_last();
+        assert_eq!(copy.log_end_offset(), 5);
     }
 }

@@ -5,8 +5,8 @@
 //! - [`records`]: walking uncompressed records (validation, timestamp lookup).
 //! - [`memory`]: the in-memory [`PartitionLog`].
 //!
-//! Storage sits behind the [`PartitionLog`] trait so a disk-backed log (segment files under
-//! `--data-dir`) can replace the in-memory one without touching the API handlers.
+//! Storage sits behind the [`PartitionLog`] trait: `storage::disk` wraps the in-memory log
+//! with segment files under `--data-dir` without the API handlers noticing.
 
 pub(crate) mod batch;
 pub(crate) mod memory;
@@ -18,6 +18,27 @@ use bytes::Bytes;
 
 pub(crate) use batch::{BatchError, BatchHeader};
 pub(crate) use memory::MemoryLog;
+
+use crate::storage::{StorageError, SyncHandle};
+
+/// What an append did: the base offset assigned and, for logs on disk, how to wait until the
+/// batch is durable (acks=all waits on it; see `storage::sync`).
+#[derive(Debug)]
+pub(crate) struct Appended {
+    pub(crate) base_offset: i64,
+    pub(crate) sync: Option<(SyncHandle, u64)>,
+}
+
+/// A unit of storage that retention removes whole: a segment file on disk, a batch in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentInfo {
+    pub(crate) base_offset: i64,
+    /// Offset after its last record.
+    pub(crate) next_offset: i64,
+    pub(crate) size_bytes: u64,
+    /// Largest record timestamp in it (-1 when empty).
+    pub(crate) max_timestamp: i64,
+}
 
 /// Offsets are outside `[log_start_offset, log_end_offset]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +66,14 @@ pub(crate) trait PartitionLog: Debug + Send {
     fn log_start_offset(&self) -> i64;
     /// Offset the next appended record gets (also the high watermark: one replica).
     fn log_end_offset(&self) -> i64;
-    /// Appends a batch that passed [`batch::validate`]; returns the base offset assigned.
-    fn append(&mut self, batch: &[u8], header: &BatchHeader, leader_epoch: i32) -> i64;
+    /// Appends a batch that passed [`batch::validate`]. A failed append (disk full, I/O
+    /// error) leaves the log exactly as it was.
+    fn append(
+        &mut self,
+        batch: &[u8],
+        header: &BatchHeader,
+        leader_epoch: i32,
+    ) -> Result<Appended, StorageError>;
     /// Whole batches starting with the one holding `offset`, at most `max_bytes` in total
     /// unless `min_one_batch` (KIP-74: a batch larger than the limit is still returned alone so
     /// a consumer can make progress). `offset == log_end_offset` yields no bytes.
@@ -60,4 +87,13 @@ pub(crate) trait PartitionLog: Debug + Send {
     fn offset_for_timestamp(&self, timestamp: i64) -> Option<TimestampOffset>;
     /// The record with the largest timestamp (ListOffsets -3, KIP-734).
     fn max_timestamp(&self) -> Option<TimestampOffset>;
+    /// Moves the log start offset forward to `offset` (DeleteRecords, retention; never back,
+    /// never past the log end): what lies wholly below it is dropped — whole segments on disk,
+    /// whole batches in memory. Returns the log start offset now in force.
+    fn advance_log_start(&mut self, offset: i64) -> Result<i64, StorageError>;
+    /// The storage units, oldest first: what retention deletes whole.
+    fn segments(&self) -> Vec<SegmentInfo>;
+    /// The largest partition leader epoch stamped on a stored batch (-1 when empty): a
+    /// restarted broker resumes above it so clients never see an epoch go back.
+    fn max_leader_epoch(&self) -> i32;
 }

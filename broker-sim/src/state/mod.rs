@@ -19,7 +19,10 @@ use uuid::Uuid;
 
 use crate::config::BrokerConfig;
 use crate::fault::Faults;
-use crate::group::{GroupConfig, GroupCoordinator};
+use crate::group::{GroupConfig, GroupCoordinator, OffsetCommitEntry};
+use crate::storage::{
+    MemoryStorage, OffsetRecord, PartitionMeta, Storage, StorageError, TopicMeta,
+};
 pub(crate) use create::{NewTopic, TopicPlan};
 pub(crate) use nodes::Nodes;
 pub(crate) use partition::{AppendError, Partition};
@@ -69,10 +72,83 @@ pub(crate) struct BrokerState {
     pub(crate) groups: GroupCoordinator,
     /// Armed fault-injection rules (`fault/`).
     pub(crate) faults: Faults,
+    /// Where topics, logs and committed offsets are kept (`storage/`).
+    pub(crate) storage: Box<dyn Storage>,
+}
+
+/// A storage failure as the Kafka error a client gets.
+fn storage_error(e: &StorageError) -> KafkaError {
+    tracing::error!("{e}");
+    KafkaError::new(ResponseError::KafkaStorageError, e.to_string())
 }
 
 impl BrokerState {
+    /// A state kept in memory only.
     pub(crate) fn new(config: &BrokerConfig, nodes: Vec<NodeInfo>) -> Self {
+        BrokerState::with_storage(config, nodes, Box::new(MemoryStorage))
+    }
+
+    /// A state over `storage`, with everything it holds loaded: topics (leader epochs resume
+    /// above the last one stored) and committed offsets.
+    pub(crate) fn open(
+        config: &BrokerConfig,
+        nodes: Vec<NodeInfo>,
+        storage: Box<dyn Storage>,
+    ) -> Result<Self, StorageError> {
+        let state = BrokerState::with_storage(config, nodes, storage);
+        let (topics, offsets) = state.storage.load()?;
+        let mut table = state.write_topics();
+        for loaded in topics {
+            let meta = &loaded.meta;
+            let partitions = meta
+                .partitions
+                .iter()
+                .zip(loaded.logs)
+                .zip(0..)
+                .map(|((pm, log), i)| {
+                    let (leader, replicas) = state.recover_placement(pm, i);
+                    let epoch = pm.leader_epoch.max(log.max_leader_epoch()) + 1;
+                    Arc::new(Partition::restored(i, leader, replicas, log, epoch))
+                })
+                .collect();
+            let topic = table.insert(&meta.name, meta.id, partitions, meta.configs.clone());
+            state.storage.save_topic(&topic.meta())?;
+            tracing::info!(topic = %meta.name, partitions = topic.partitions.len(), "recovered topic");
+        }
+        drop(table);
+        for record in offsets {
+            if let OffsetRecord::Commit { group, entries } = record {
+                state.groups.restore_offsets(&group, entries);
+            }
+        }
+        Ok(state)
+    }
+
+    /// A recovered partition's (leader, replicas) on this cluster, which may have fewer nodes
+    /// than the one that wrote it.
+    fn recover_placement(&self, pm: &PartitionMeta, index: i32) -> (i32, Vec<i32>) {
+        let mut replicas: Vec<i32> = pm
+            .replicas
+            .iter()
+            .copied()
+            .filter(|r| self.nodes.get(*r).is_some())
+            .collect();
+        if replicas.is_empty() {
+            replicas = self.nodes.place(index + 1, 1).pop().unwrap_or_default();
+        }
+        let leader = if self.nodes.get(pm.leader).is_some() {
+            pm.leader
+        } else {
+            replicas.first().copied().unwrap_or(-1)
+        };
+        (leader, replicas)
+    }
+
+    fn with_storage(
+        config: &BrokerConfig,
+        nodes: Vec<NodeInfo>,
+        storage: Box<dyn Storage>,
+    ) -> Self {
         BrokerState {
             nodes: Nodes::new(nodes),
             cluster_id: config.cluster_id.clone(),
@@ -89,6 +165,7 @@ impl BrokerState {
                 max_session_timeout: config.group_max_session_timeout,
             }),
             faults: Faults::default(),
+            storage,
         }
     }
 
@@ -164,11 +241,121 @@ impl BrokerState {
         if validate_only {
             return Ok((plan, None));
         }
-        let topic = table.insert(&new.name, plan.replicas.clone(), plan.configs.clone());
+        let meta = TopicMeta {
+            name: new.name.clone(),
+            id: table.new_id(),
+            partitions: plan
+                .replicas
+                .iter()
+                .map(|r| PartitionMeta {
+                    replicas: r.clone(),
+                    leader: r.first().copied().unwrap_or(-1),
+                    leader_epoch: 0,
+                })
+                .collect(),
+            configs: plan.configs.clone(),
+        };
+        let partitions = self.create_partitions(&meta)?;
+        let topic = table.insert(&new.name, meta.id, partitions, plan.configs.clone());
         drop(table);
         self.topics_changed.send_modify(|n| *n += 1);
         tracing::info!(topic = %new.name, partitions = plan.num_partitions, "created topic");
         Ok((plan, Some(topic)))
+    }
+
+    /// The partitions of a new topic with their (empty) logs; the topic's metadata is
+    /// persisted last, so a crash in between leaves no half-made topic (see `storage::disk`).
+    fn create_partitions(&self, meta: &TopicMeta) -> Result<Vec<Arc<Partition>>, KafkaError> {
+        let built: Result<Vec<Arc<Partition>>, StorageError> = meta
+            .partitions
+            .iter()
+            .zip(0..)
+            .map(|(pm, i)| {
+                let log = self.storage.create_log(meta, i)?;
+                Ok(Arc::new(Partition::new(i, pm.replicas.clone(), log)))
+            })
+            .collect();
+        let saved = built.and_then(|p| self.storage.save_topic(meta).map(|()| p));
+        saved.map_err(|e| {
+            if let Err(cleanup) = self.storage.delete_topic(&meta.name) {
+                tracing::warn!(
+                    "cleaning up topic {} after a failed creation: {cleanup}",
+                    meta.name
+                );
+            }
+            storage_error(&e)
+        })
+    }
+
+    /// Persists the placement of the topics named (after leader moves); failures are logged:
+    /// the move already happened and a restart re-elects anyway.
+    fn persist_placement(&self, topics: impl IntoIterator<Item = String>) {
+        let mut names: Vec<String> = topics.into_iter().collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            if let Some(t) = self.topic(&name)
+                && let Err(e) = self.storage.save_topic(&t.meta())
+            {
+                tracing::error!("{e}");
+            }
+        }
+    }
+
+    /// OffsetCommit: the coordinator's checks and commit, then the committed entries made
+    /// durable. If storage fails, those entries answer KAFKA_STORAGE_ERROR (the client
+    /// retries); they stay visible to OffsetFetch until a restart.
+    pub(crate) fn commit_offsets(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        generation_id: i32,
+        entries: Vec<OffsetCommitEntry>,
+    ) -> Vec<Option<ResponseError>> {
+        let kept = entries.clone();
+        let mut results = self
+            .groups
+            .commit(group_id, member_id, generation_id, entries);
+        let committed: Vec<_> = kept
+            .into_iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_none())
+            .map(|(e, _)| {
+                (
+                    e.topic,
+                    e.partition,
+                    crate::group::CommittedOffset {
+                        offset: e.offset,
+                        leader_epoch: e.leader_epoch,
+                        metadata: e.metadata.unwrap_or_default(),
+                    },
+                )
+            })
+            .collect();
+        if committed.is_empty() {
+            return results;
+        }
+        let record = OffsetRecord::Commit {
+            group: group_id.to_owned(),
+            entries: committed,
+        };
+        if let Err(e) = self.storage.append_offsets(&record) {
+            storage_error(&e);
+            for r in results.iter_mut().filter(|r| r.is_none()) {
+                *r = Some(ResponseError::KafkaStorageError);
+            }
+        }
+        results
+    }
+
+    /// Records a committed-offsets change made outside OffsetCommit (group or offset
+    /// deletion) durably; Err when storage failed. For the API modules that delete groups'
+    /// offsets (DeleteGroups, OffsetDelete).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn persist_offsets(&self, record: &OffsetRecord) -> Result<(), KafkaError> {
+        self.storage
+            .append_offsets(record)
+            .map_err(|e| storage_error(&e))
     }
 
     /// Returns the topic, creating it with `default_partitions` when auto-creation is on.
@@ -209,6 +396,17 @@ impl BrokerState {
         })?;
         self.groups.remove_topic(name);
         self.topics_changed.send_modify(|n| *n += 1);
+        let record = OffsetRecord::DeleteTopic {
+            topic: name.to_owned(),
+        };
+        if let Err(e) = self
+            .storage
+            .delete_topic(name)
+            .and_then(|()| self.storage.append_offsets(&record))
+        {
+            // The topic is gone from this broker; its files may come back after a restart.
+            tracing::error!("deleting topic {name} from storage: {e}");
+        }
         tracing::info!(topic = %name, "deleted topic");
         Ok(topic)
     }
@@ -248,6 +446,7 @@ impl BrokerState {
         }
         // Fetches long-polling on a node that lost leadership must answer now.
         self.topics_changed.send_modify(|n| *n += 1);
+        self.persist_placement(moves.iter().map(|m| m.topic.clone()));
         Some(moves)
     }
 
@@ -273,6 +472,7 @@ impl BrokerState {
         let (from, _) = p.leader();
         let epoch = p.set_leader(to);
         self.topics_changed.send_modify(|n| *n += 1);
+        self.persist_placement([topic.to_owned()]);
         Ok(LeaderMove {
             topic: topic.to_owned(),
             partition,

@@ -7,12 +7,15 @@ use tokio::sync::watch;
 
 use super::lock;
 use crate::log::{self, BatchError, OffsetOutOfRange, PartitionLog, TimestampOffset};
+use crate::storage::{StorageError, SyncHandle};
 
 /// What an append tells the producer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct AppendOutcome {
     pub(crate) base_offset: i64,
     pub(crate) log_start_offset: i64,
+    /// For logs on disk: what acks=all waits on before answering (`storage::sync`).
+    pub(crate) sync: Option<(SyncHandle, u64)>,
 }
 
 /// Why an append was refused.
@@ -24,6 +27,8 @@ pub(crate) enum AppendError {
     BatchCount(&'static str),
     #[error("record batch of {size} bytes exceeds message.max.bytes {max}")]
     TooLarge { size: usize, max: usize },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Bytes read for a fetch, with the offsets the response reports.
@@ -54,13 +59,25 @@ pub(crate) struct Partition {
 impl Partition {
     /// A partition led by the first of `replicas` (-1, no leader, when the list is empty).
     pub(crate) fn new(index: i32, replicas: Vec<i32>, log: Box<dyn PartitionLog>) -> Self {
+        let leader = replicas.first().copied().unwrap_or(-1);
+        Partition::restored(index, leader, replicas, log, 0)
+    }
+
+    /// A partition with a given leader and leader epoch (recovered from disk).
+    pub(crate) fn restored(
+        index: i32,
+        leader_id: i32,
+        replicas: Vec<i32>,
+        log: Box<dyn PartitionLog>,
+        leader_epoch: i32,
+    ) -> Self {
         let hw = log.log_end_offset();
         Partition {
             index,
             inner: Mutex::new(Inner {
                 log,
-                leader_id: replicas.first().copied().unwrap_or(-1),
-                leader_epoch: 0,
+                leader_id,
+                leader_epoch,
                 replicas,
             }),
             high_watermark: watch::Sender::new(hw),
@@ -75,6 +92,12 @@ impl Partition {
 
     pub(crate) fn replicas(&self) -> Vec<i32> {
         lock(&self.inner).replicas.clone()
+    }
+
+    /// (leader, leader epoch, replicas) in one look, for persisting topic metadata.
+    pub(crate) fn placement(&self) -> (i32, i32, Vec<i32>) {
+        let inner = lock(&self.inner);
+        (inner.leader_id, inner.leader_epoch, inner.replicas.clone())
     }
 
     /// Makes `node_id` the leader and bumps the leader epoch (also when the leader stays, as a
@@ -127,10 +150,11 @@ impl Partition {
         let (outcome, end) = {
             let mut inner = lock(&self.inner);
             let epoch = inner.leader_epoch;
-            let base_offset = inner.log.append(records, &header, epoch);
+            let appended = inner.log.append(records, &header, epoch)?;
             let outcome = AppendOutcome {
-                base_offset,
+                base_offset: appended.base_offset,
                 log_start_offset: inner.log.log_start_offset(),
+                sync: appended.sync,
             };
             (outcome, inner.log.log_end_offset())
         };
@@ -159,6 +183,17 @@ impl Partition {
 
     pub(crate) fn max_timestamp(&self) -> Option<TimestampOffset> {
         lock(&self.inner).log.max_timestamp()
+    }
+
+    /// Moves the log start offset forward (DeleteRecords, retention); see
+    /// [`PartitionLog::advance_log_start`]. Returns the log start offset now in force.
+    pub(crate) fn advance_log_start(&self, offset: i64) -> Result<i64, StorageError> {
+        lock(&self.inner).log.advance_log_start(offset)
+    }
+
+    /// The log's storage units, oldest first (what retention deletes whole).
+    pub(crate) fn segments(&self) -> Vec<log::SegmentInfo> {
+        lock(&self.inner).log.segments()
     }
 
     /// A receiver that sees every later high watermark change.

@@ -7,7 +7,7 @@ use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
 use super::partition::Partition;
-use crate::log::MemoryLog;
+use crate::storage::{PartitionMeta, TopicMeta};
 
 /// Kafka's `Topic.MAX_NAME_LENGTH`.
 pub(crate) const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -18,9 +18,7 @@ pub(crate) struct Topic {
     pub(crate) name: String,
     pub(crate) id: Uuid,
     pub(crate) partitions: Vec<Arc<Partition>>,
-    /// Topic-level configs given at creation, as (name, value); kept for DescribeConfigs,
-    /// which is not served yet.
-    #[allow(dead_code)]
+    /// Topic-level configs given at creation, as (name, value); persisted with the topic.
     pub(crate) configs: Vec<(String, String)>,
 }
 
@@ -29,6 +27,27 @@ impl Topic {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.partitions.get(i))
+    }
+
+    /// What storage persists about this topic, as it is now.
+    pub(crate) fn meta(&self) -> TopicMeta {
+        TopicMeta {
+            name: self.name.clone(),
+            id: self.id,
+            partitions: self
+                .partitions
+                .iter()
+                .map(|p| {
+                    let (leader, leader_epoch, replicas) = p.placement();
+                    PartitionMeta {
+                        replicas,
+                        leader,
+                        leader_epoch,
+                    }
+                })
+                .collect(),
+            configs: self.configs.clone(),
+        }
     }
 }
 
@@ -123,23 +142,23 @@ impl TopicTable {
         Ok(())
     }
 
-    /// Creates a topic with one in-memory partition per replica list (the first replica
-    /// leads). The caller has checked the name and counts.
-    pub(crate) fn insert(
-        &mut self,
-        name: &str,
-        replicas: Vec<Vec<i32>>,
-        configs: Vec<(String, String)>,
-    ) -> Arc<Topic> {
+    /// A fresh topic id, unused and not nil.
+    pub(crate) fn new_id(&self) -> Uuid {
         let mut id = Uuid::new_v4();
         while id.is_nil() || self.by_id.contains_key(&id) {
             id = Uuid::new_v4();
         }
-        let partitions = replicas
-            .into_iter()
-            .zip(0..)
-            .map(|(r, i)| Arc::new(Partition::new(i, r, Box::new(MemoryLog::new()))))
-            .collect();
+        id
+    }
+
+    /// Adds a topic whose partitions are built. The caller has checked the name and counts.
+    pub(crate) fn insert(
+        &mut self,
+        name: &str,
+        id: Uuid,
+        partitions: Vec<Arc<Partition>>,
+        configs: Vec<(String, String)>,
+    ) -> Arc<Topic> {
         let topic = Arc::new(Topic {
             name: name.to_owned(),
             id,
@@ -176,7 +195,17 @@ mod tests {
     #[test]
     fn exists_and_collisions() {
         let mut t = TopicTable::default();
-        t.insert("a.b", vec![vec![0], vec![0]], vec![]);
+        let parts = (0..2)
+            .map(|i| {
+                Arc::new(Partition::new(
+                    i,
+                    vec![0],
+                    Box::new(crate::log::MemoryLog::new()),
+                ))
+            })
+            .collect();
+        let id = t.new_id();
+        t.insert("a.b", id, parts, vec![]);
         assert_eq!(
             t.check_creatable("a.b").unwrap_err().error,
             ResponseError::TopicAlreadyExists

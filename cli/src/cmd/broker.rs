@@ -12,6 +12,8 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         default_partitions: args.partitions,
         auto_create_topics: !args.no_auto_create,
         group_initial_rebalance_delay: args.group_initial_rebalance_delay,
+        data_dir: args.data_dir.clone(),
+        segment_bytes: args.segment_bytes,
         ..BrokerConfig::default()
     };
     let handle = Cluster::start(ClusterConfig {
@@ -28,9 +30,16 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         );
     }
     let nodes = handle.nodes();
+    let storage = match &args.data_dir {
+        Some(dir) => format!(
+            "data in {}: acks=all is synced to disk before it is answered",
+            dir.display()
+        ),
+        None => "in memory: data is lost on exit".to_owned(),
+    };
     if let [only] = nodes.as_slice() {
         eprintln!(
-            "kt broker listening on {} (node {}, in memory: data is lost on exit); \
+            "kt broker listening on {} (node {}, {storage}); \
              auto-create topics: {}; Ctrl-C to stop",
             only.addr,
             only.node_id,
@@ -41,7 +50,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
             eprintln!("kt broker node {} listening on {}", n.node_id, n.addr);
         }
         eprintln!(
-            "kt broker: {} nodes in one process (in memory: data is lost on exit); \
+            "kt broker: {} nodes in one process ({storage}); \
              bootstrap servers {}; auto-create topics: {}; Ctrl-C to stop",
             nodes.len(),
             handle.bootstrap(),

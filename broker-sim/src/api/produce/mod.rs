@@ -8,8 +8,10 @@
 //!   are never auto-created by Produce, as in Kafka), CORRUPT_MESSAGE (bad length, magic, CRC,
 //!   counts or record framing), INVALID_RECORD (not exactly one batch; transactional or control
 //!   batches, since transactions are not supported), MESSAGE_TOO_LARGE (> `message.max.bytes`).
-//! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With one replica, -1 and 1 mean the
-//!   same. With acks=0 no response is written at all.
+//! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With a data directory, acks=-1
+//!   answers once the batch is synced to disk (`storage`), acks=1 once it is written. With
+//!   acks=0 no response is written at all. A write that fails (disk full) answers
+//!   KAFKA_STORAGE_ERROR and leaves the log unchanged.
 //! - v0–2: served because librdkafka before 2.10 only compresses gzip, snappy and lz4 when a
 //!   broker's Produce range includes v0. The bodies are v3 bodies without the transactional id
 //!   and are answered in their own layouts ([`legacy`]). Clients that really speak v0–2 send
@@ -111,15 +113,19 @@ pub(crate) async fn handle(
     let v = ctx.api_version;
     let acks_valid = matches!(req.acks, -1..=1);
     let mut refusals = Vec::new();
-    let responses = req
+    // (topic position, partition position, durability to wait for with acks=all)
+    let mut syncs = Vec::new();
+    let mut responses: Vec<TopicProduceResponse> = req
         .topic_data
         .into_iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(ti, t)| {
             let topic = state.topic(t.name.0.as_str());
             let partitions = t
                 .partition_data
                 .into_iter()
-                .map(|p| {
+                .enumerate()
+                .map(|(pi, p)| {
                     if !acks_valid {
                         return partition_error(p.index, ResponseError::InvalidRequiredAcks, "acks must be -1, 0 or 1".into(), v);
                     }
@@ -140,11 +146,16 @@ pub(crate) async fn handle(
                         return partition_error(p.index, ResponseError::InvalidRecord, why, v);
                     }
                     match partition.append(&records, state.max_message_bytes) {
-                        Ok(out) => PartitionProduceResponse::default()
-                            .with_index(p.index)
-                            .with_base_offset(out.base_offset)
-                            .with_log_append_time_ms(-1)
-                            .with_log_start_offset(out.log_start_offset),
+                        Ok(out) => {
+                            if let Some(sync) = out.sync {
+                                syncs.push((ti, pi, sync));
+                            }
+                            PartitionProduceResponse::default()
+                                .with_index(p.index)
+                                .with_base_offset(out.base_offset)
+                                .with_log_append_time_ms(-1)
+                                .with_log_start_offset(out.log_start_offset)
+                        }
                         Err(e) => {
                             tracing::debug!(client = %ctx.client_host, topic = %t.name.0.as_str(), partition = p.index, "produce rejected: {e}");
                             let code = match e {
@@ -154,6 +165,10 @@ pub(crate) async fn handle(
                                 AppendError::Corrupt(_) => ResponseError::CorruptMessage,
                                 AppendError::BatchCount(_) => ResponseError::InvalidRecord,
                                 AppendError::TooLarge { .. } => ResponseError::MessageTooLarge,
+                                AppendError::Storage(_) => {
+                                    tracing::error!(topic = %t.name.0.as_str(), partition = p.index, "produce failed: {e}");
+                                    ResponseError::KafkaStorageError
+                                }
                             };
                             partition_error(p.index, code, e.to_string(), v)
                         }
@@ -165,6 +180,21 @@ pub(crate) async fn handle(
         .collect();
     if req.acks == 0 {
         return None;
+    }
+    if req.acks == -1 {
+        // acks=all: answered once durable (storage::sync; a no-op for memory logs).
+        for (ti, pi, (handle, target)) in syncs {
+            if let Err(e) = handle.wait(target).await {
+                tracing::error!("acks=all produce not durable: {e}");
+                let slot = &mut responses[ti].partition_responses[pi];
+                *slot = partition_error(
+                    slot.index,
+                    ResponseError::KafkaStorageError,
+                    e.to_string(),
+                    v,
+                );
+            }
+        }
     }
     let mut response = ProduceResponse::default().with_responses(responses);
     if v >= 10 {
