@@ -14,6 +14,12 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 pub const DEFAULT_FETCH_MAX_BYTES: usize = 57_671_680;
 /// `log.segment.bytes`: a segment file rolls before it grows past this (Kafka's 1 GiB).
 pub const DEFAULT_SEGMENT_BYTES: u64 = 1 << 30;
+/// `connections.max.idle.ms`: idle connections are closed after this long (Kafka's 10 min).
+pub const DEFAULT_CONNECTIONS_MAX_IDLE: Duration = Duration::from_secs(600);
+/// `max.connections`: open connections per node beyond which new ones are closed at once.
+/// Kafka has no limit by default; a cap keeps a runaway client from exhausting file
+/// descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// `log.roll.ms`: a segment file rolls once this old (Kafka's 7 days).
 pub const DEFAULT_SEGMENT_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -54,6 +60,11 @@ pub struct BrokerConfig {
     /// Upper bound on partitions per topic. Kafka has none; an in-memory broker needs one so a
     /// CreateTopics request cannot make it allocate millions of partitions.
     pub max_partitions_per_topic: i32,
+    /// `connections.max.idle.ms`: a connection with no request for this long is closed.
+    pub connections_max_idle: Duration,
+    /// `max.connections`: a node closes new connections at once while it has this many open
+    /// (with a warning in the log).
+    pub max_connections: usize,
     /// `log.dirs`: keep topics, segment files and committed offsets here so a restart loses
     /// nothing acknowledged (None: memory only). See the crate docs for the layout and the
     /// durability policy.
@@ -81,6 +92,8 @@ impl Default for BrokerConfig {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
             max_partitions_per_topic: 10_000,
+            connections_max_idle: DEFAULT_CONNECTIONS_MAX_IDLE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             data_dir: None,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             segment_age: DEFAULT_SEGMENT_AGE,
@@ -127,6 +140,12 @@ impl BrokerConfig {
         }
         if self.group_min_session_timeout > self.group_max_session_timeout {
             return fail("group_min_session_timeout exceeds group_max_session_timeout".to_owned());
+        }
+        if self.connections_max_idle.is_zero() {
+            return fail("connections_max_idle must be positive".to_owned());
+        }
+        if self.max_connections == 0 {
+            return fail("max_connections must be >= 1".to_owned());
         }
         if self.segment_bytes < 1024 {
             return fail(format!(

@@ -117,6 +117,18 @@
 //!   appends succeed again once space returns. A committed offset that cannot be written is
 //!   answered KAFKA_STORAGE_ERROR (it stays visible in memory until a restart).
 //!
+//! # Connections
+//!
+//! Each connection is its own task that holds no lock while it reads or writes, and reads no
+//! further request while a response is still going out (as Kafka mutes such a channel): a
+//! client that reads one byte a second stalls only itself, at the cost of one response plus a
+//! 64 KiB write buffer. `connections_max_idle` (`connections.max.idle.ms`, 10 min) closes a
+//! connection that sends no request for that long (the clock runs only while waiting for a
+//! request, so a long poll is never cut; a request trickled in over longer than that is).
+//! `max_connections` (`max.connections`, 10,000 per node; Kafka: unlimited) closes new
+//! connections at once, with a warning at most once a second. A node stopping or the broker
+//! shutting down ends every connection, even one blocked writing to a client that never reads.
+//!
 //! # APIs served
 //!
 //! | API (key) | versions | notes |
@@ -177,7 +189,8 @@
 //!   the control API over sockets; `tests/fault_log.rs`: the `fault:` log lines;
 //!   `tests/disk.rs`: restart with a data directory, and a full disk on a small tmpfs (needs
 //!   root to mount; skipped otherwise unless `CI=true`). The kill -9 test is the CLI's
-//!   (`cli/tests/data_dir.rs`). `tests/hostile_alloc.rs`: a hostile count under an
+//!   (`cli/tests/data_dir.rs`). `tests/connections.rs`: idle timeout on a paused clock, the
+//!   connection cap, 1,000 concurrent clients beside a slow reader and a slow writer. `tests/hostile_alloc.rs`: a hostile count under an
 //!   address-space cap (`prlimit`).
 //! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
 //!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it
@@ -202,8 +215,9 @@ pub use cluster::{
     Broker, BrokerHandle, Cluster, ClusterConfig, ClusterHandle, MAX_NODES, NodeStatus,
 };
 pub use config::{
-    BrokerConfig, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE,
-    DEFAULT_SEGMENT_AGE, DEFAULT_SEGMENT_BYTES,
+    BrokerConfig, DEFAULT_CONNECTIONS_MAX_IDLE, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE, DEFAULT_SEGMENT_AGE,
+    DEFAULT_SEGMENT_BYTES,
 };
 pub use error::BrokerError;
 pub use fault::{DropConnection, DropPoint, InjectError};

@@ -7,12 +7,20 @@
 //! pipelined requests share a write.
 //!
 //! A connection ends on EOF, a framing error, its node stopping (node down or cluster
-//! shutdown), a "drop connections" fault, or a drop-on-request fault. Injected latency is
-//! applied here, before the request is handled.
+//! shutdown), a "drop connections" fault, a drop-on-request fault, or `connections.max.idle.ms`
+//! without a request (the clock runs only while waiting for the next request, so a long poll
+//! or a slow response is never cut). Injected latency is applied here, before the request is
+//! handled.
+//!
+//! Slow clients stall only themselves: a connection's task holds no lock while it reads or
+//! writes, and it reads no further request while a response is still being written (Kafka
+//! mutes such a channel the same way), so what a slow reader costs is bounded by one response
+//! and the 64 KiB write buffer. A node past `max.connections` closes new connections at once,
+//! with a warning (at most one per second).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kafka_protocol::messages::ApiKey;
 use tokio::net::{TcpListener, TcpStream};
@@ -30,6 +38,10 @@ use crate::state::BrokerState;
 pub(crate) struct Shared {
     pub(crate) state: Arc<BrokerState>,
     pub(crate) max_request_size: usize,
+    /// `connections.max.idle.ms`.
+    pub(crate) max_idle: Duration,
+    /// `max.connections`, per node.
+    pub(crate) max_connections: usize,
 }
 
 /// The signals one node's tasks listen to.
@@ -52,9 +64,21 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
 pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, signals: NodeSignals) {
     let mut connections = JoinSet::new();
     let mut stop = signals.stop.clone();
+    let mut refused = 0u64;
+    let mut last_warning: Option<Instant> = None;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) if connections.len() >= shared.max_connections => {
+                    drop(stream);
+                    refused += 1;
+                    if last_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        tracing::warn!(node = signals.node_id, %peer,
+                            "connection closed: {} connections open, the max.connections limit ({refused} refused so far)",
+                            connections.len());
+                        last_warning = Some(Instant::now());
+                    }
+                }
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     connections.spawn(serve(stream, peer, Arc::clone(&shared), signals.clone()));
@@ -111,6 +135,10 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
                 if matches!(why, Interrupt::Dropped) {
                     tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, "fault: connection dropped");
                 }
+                break;
+            }
+            _ = tokio::time::sleep(shared.max_idle) => {
+                tracing::debug!(%peer, node = node_id, "closing a connection idle for {:?} (connections.max.idle.ms)", shared.max_idle);
                 break;
             }
         };
@@ -175,22 +203,39 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
                 "fault: connection dropped after handling the request, without its response");
             break;
         }
-        let written = match outcome {
-            Ok(Outcome::Respond(bytes)) => conn.write(&bytes).await,
-            Ok(Outcome::NoResponse) => Ok(()),
+        let response = match outcome {
+            Ok(Outcome::Respond(bytes)) => Some(bytes),
+            Ok(Outcome::NoResponse) => None,
             Err(e) => {
                 tracing::error!(%peer, "{e}; closing the connection");
                 break;
             }
         };
-        let flushed = match written {
-            Ok(()) if !conn.has_buffered_frame() => conn.flush().await,
-            other => other,
+        // A client that does not read blocks only this write; a stop still ends it.
+        let io = async {
+            if let Some(bytes) = &response {
+                conn.write(bytes).await?;
+            }
+            if conn.has_buffered_frame() {
+                Ok(())
+            } else {
+                conn.flush().await
+            }
+        };
+        let flushed = tokio::select! {
+            r = io => r,
+            _ = interrupted(&mut signals) => break,
         };
         if let Err(e) = flushed {
             tracing::debug!(peer = %conn.peer(), "write failed: {e}");
             break;
         }
     }
-    let _ = conn.flush().await;
+    // Responses still buffered (a pipelined request after them was refused) go out, unless
+    // the node is stopping or the client does not read them within the idle limit.
+    tokio::select! {
+        _ = conn.flush() => {}
+        _ = interrupted(&mut signals) => {}
+        _ = tokio::time::sleep(shared.max_idle) => {}
+    }
 }

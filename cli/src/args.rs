@@ -35,7 +35,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run a Kafka-compatible broker (in memory) until Ctrl-C.
+    /// Run a Kafka-compatible broker (in memory, or on disk with --data-dir) until Ctrl-C.
     Broker(BrokerArgs),
     /// Create, list, describe and delete topics.
     #[command(subcommand)]
@@ -77,6 +77,14 @@ pub(crate) struct BrokerArgs {
     /// This broker's node id (the first node's, with --nodes).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub(crate) node_id: i32,
+    /// Close connections that send no request for this long (Kafka's
+    /// connections.max.idle.ms), e.g. `10m`, `30s`.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    pub(crate) connections_max_idle: Duration,
+    /// Close new connections at once while a node has this many open (Kafka's
+    /// max.connections; a warning is logged).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_connections: u32,
     /// Keep topics, segment files and committed offsets in DIR, so a restart (even kill -9)
     /// loses nothing acknowledged: acks=all is answered after an fsync, acks=1 after the
     /// write. Without it everything is in memory and lost on exit. One broker per DIR.

@@ -114,6 +114,8 @@ impl Cluster {
         let shared = Arc::new(Shared {
             state: Arc::clone(&state),
             max_request_size: broker.max_request_size,
+            max_idle: broker.connections_max_idle,
+            max_connections: broker.max_connections,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let timers = {

@@ -13,6 +13,8 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         auto_create_topics: !args.no_auto_create,
         group_initial_rebalance_delay: args.group_initial_rebalance_delay,
         data_dir: args.data_dir.clone(),
+        connections_max_idle: args.connections_max_idle,
+        max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
         ..BrokerConfig::default()
     };
