@@ -38,6 +38,12 @@ impl Client {
         &self.cluster.config
     }
 
+    /// A snapshot of the client's counters (requests, bytes, records, errors, retries,
+    /// batch sizes), shared by everything created from this client.
+    pub fn metrics(&self) -> crate::metrics::MetricsSnapshot {
+        self.cluster.metrics().snapshot()
+    }
+
     /// The admin API (topics).
     pub fn admin(&self) -> Admin {
         Admin::new(self.cluster.clone())

@@ -183,15 +183,45 @@ pub struct ProducerConfig {
     pub buffer_memory: usize,
     /// Compression codec (`compression.type`, none).
     pub compression: Compression,
-    /// Retries of a batch that failed with a retriable error (`retries`).
+    /// Retries of a batch that failed with a retriable error (`retries`; Java's default,
+    /// unbounded, so `delivery_timeout` is what ends retrying).
     pub retries: u32,
-    /// Back-off between retries (`retry.backoff.ms`, 100 ms).
+    /// First back-off between retries (`retry.backoff.ms`, 100 ms); it doubles per attempt up
+    /// to `retry_backoff_max`, with ±20% jitter (KIP-580).
     pub retry_backoff: Duration,
     /// Give up on a record this long after `send` (`delivery.timeout.ms`, 120 s).
     pub delivery_timeout: Duration,
     /// Produce requests in flight per broker (`max.in.flight.requests.per.connection`, 5).
+    /// With idempotence this is also the number of batches in flight per partition (at most
+    /// 5, as Kafka keeps the last five batches per producer for de-duplication).
     pub max_in_flight: usize,
+    /// Idempotent delivery (`enable.idempotence`, on by default as in Java 3.0+).
+    pub idempotence: Idempotence,
+    /// Upper bound of the exponential retry back-off (`retry.backoff.max.ms`, 1 s, KIP-580).
+    pub retry_backoff_max: Duration,
 }
+
+/// Whether the producer is idempotent (`enable.idempotence`).
+///
+/// An idempotent producer gets a producer id (InitProducerId) and stamps every batch with a
+/// per-partition sequence number, so the broker drops a retried batch it already has: retries
+/// never duplicate records, and order per partition is kept with up to five batches in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Idempotence {
+    /// Java's default: idempotent when `acks = all`, `max_in_flight <= 5`, `retries > 0` and
+    /// the broker offers InitProducerId; otherwise silently not.
+    #[default]
+    Auto,
+    /// Idempotent, or an error: a config error for `acks != all`, `max_in_flight > 5` or
+    /// `retries == 0`; records fail with UNSUPPORTED_VERSION if the broker lacks InitProducerId.
+    Required,
+    /// Not idempotent (`enable.idempotence=false`): a retry after a lost response can
+    /// duplicate a batch.
+    Disabled,
+}
+
+/// Largest `max_in_flight` idempotence allows (Kafka caches five batches per producer).
+pub(crate) const MAX_IDEMPOTENT_IN_FLIGHT: usize = 5;
 
 impl Default for ProducerConfig {
     fn default() -> Self {
@@ -202,10 +232,12 @@ impl Default for ProducerConfig {
             max_request_size: 1024 * 1024,
             buffer_memory: 32 * 1024 * 1024,
             compression: Compression::None,
-            retries: 10,
+            retries: u32::MAX,
             retry_backoff: Duration::from_millis(100),
             delivery_timeout: Duration::from_secs(120),
             max_in_flight: 5,
+            idempotence: Idempotence::Auto,
+            retry_backoff_max: Duration::from_secs(1),
         }
     }
 }
@@ -223,7 +255,36 @@ impl ProducerConfig {
                 self.buffer_memory, self.max_request_size
             )));
         }
+        if self.idempotence == Idempotence::Required {
+            if self.acks != Acks::All {
+                return Err(Error::Config(
+                    "idempotence requires acks = all (as in the Java client)".into(),
+                ));
+            }
+            if self.max_in_flight > MAX_IDEMPOTENT_IN_FLIGHT {
+                return Err(Error::Config(format!(
+                    "idempotence allows at most {MAX_IDEMPOTENT_IN_FLIGHT} requests in flight, not {}",
+                    self.max_in_flight
+                )));
+            }
+            if self.retries == 0 {
+                return Err(Error::Config("idempotence requires retries > 0".into()));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether this config asks for idempotence (the broker must still support it).
+    pub(crate) fn wants_idempotence(&self) -> bool {
+        match self.idempotence {
+            Idempotence::Required => true,
+            Idempotence::Disabled => false,
+            Idempotence::Auto => {
+                self.acks == Acks::All
+                    && self.max_in_flight <= MAX_IDEMPOTENT_IN_FLIGHT
+                    && self.retries > 0
+            }
+        }
     }
 }
 

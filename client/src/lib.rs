@@ -167,6 +167,7 @@
 //! [`Error::Protocol`].
 
 pub mod admin;
+mod backoff;
 mod client;
 pub(crate) mod cluster;
 pub mod compression;
@@ -174,6 +175,7 @@ pub mod config;
 pub(crate) mod connection;
 pub mod consumer;
 pub mod error;
+pub mod metrics;
 pub mod partitioner;
 pub mod producer;
 pub mod records;
@@ -184,11 +186,12 @@ pub mod types;
 pub use admin::Admin;
 pub use client::Client;
 pub use config::{
-    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, OffsetReset,
+    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, Idempotence, OffsetReset,
     ProducerConfig,
 };
 pub use consumer::Consumer;
 pub use error::{Error, KafkaCode};
+pub use metrics::MetricsSnapshot;
 pub use producer::{DeliveryFuture, Producer};
 pub use types::{
     ConsumerRecord, NewTopic, OffsetRange, OffsetSpec, PartitionDescription, ProducerRecord,

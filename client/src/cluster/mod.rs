@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use crate::config::ClientConfig;
 use crate::connection::{Connection, ConnectionConfig};
 use crate::error::{Error, KafkaCode};
+use crate::metrics::Metrics;
 use metadata::{Metadata, TopicMetadata};
 
 /// What a pooled connection is used for.
@@ -70,6 +71,7 @@ impl Cluster {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
             max_response_size: config.max_response_size,
+            metrics: Arc::new(Metrics::default()),
         };
         Ok(Cluster {
             config,
@@ -82,6 +84,11 @@ impl Cluster {
             pool: Mutex::new(HashMap::new()),
             refresh_lock: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The client's counters.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.conn_config.metrics
     }
 
     pub(crate) fn request_timeout(&self) -> Duration {

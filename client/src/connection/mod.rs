@@ -30,8 +30,10 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::error::{Error, KafkaCode};
+use crate::metrics::Metrics;
 pub(crate) use frame::encode_request;
 use versions::{API_VERSIONS_FIRST, ApiVersionTable};
 
@@ -42,6 +44,7 @@ pub(crate) struct ConnectionConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) max_response_size: usize,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Requests queued for the writer before `send` waits.
@@ -78,6 +81,7 @@ struct Shared {
     broker: String,
     state: Mutex<State>,
     closed_tx: watch::Sender<bool>,
+    metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, Default)]
@@ -174,6 +178,7 @@ impl Connection {
         let conn = Connection::from_stream(stream, addr, config);
         let table = conn.negotiate_versions(config.request_timeout).await?;
         let _ = conn.inner.versions.set(table);
+        Metrics::inc(&config.metrics.connections_opened);
         Ok(conn)
     }
 
@@ -184,6 +189,7 @@ impl Connection {
             broker: addr.to_owned(),
             state: Mutex::new(State::default()),
             closed_tx,
+            metrics: config.metrics.clone(),
         });
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let reader = tokio::spawn(read_loop(
@@ -245,9 +251,26 @@ impl Connection {
         let api_key = api_key_of::<R>()?;
         let correlation_id = self.next_correlation_id();
         let frame = encode_request(api_key, version, correlation_id, &self.inner.client_id, req)?;
-        let body = self
+        let span = tracing::debug_span!(
+            "kafka_request",
+            api = ?api_key,
+            version,
+            broker = %self.inner.broker,
+            correlation_id,
+            duration_us = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let result = self
             .roundtrip(api_key, version, correlation_id, frame, timeout)
-            .await?;
+            .instrument(span.clone())
+            .await;
+        span.record(
+            "duration_us",
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
+        let body = result.inspect_err(|e| {
+            tracing::debug!(parent: &span, error = %e, "request failed");
+        })?;
         decode_exact::<R::Response>(body, version, api_key, &self.inner.broker)
     }
 
@@ -265,6 +288,8 @@ impl Connection {
         if let Some(e) = self.inner.shared.lock().closed.clone() {
             return Err(e);
         }
+        Metrics::inc(&self.inner.shared.metrics.requests);
+        Metrics::add(&self.inner.shared.metrics.bytes_sent, frame.len() as u64);
         let (tx, rx) = oneshot::channel();
         let work = async {
             self.inner
@@ -321,6 +346,8 @@ impl Connection {
             shared,
             correlation_id,
         };
+        Metrics::inc(&shared.metrics.requests);
+        Metrics::add(&shared.metrics.bytes_sent, frame.len() as u64);
         let work = async {
             self.inner
                 .writer
@@ -332,10 +359,14 @@ impl Connection {
                 .map_err(|_| shared.closed_error())?;
             rx.await.map_err(|_| shared.closed_error())?
         };
-        match tokio::time::timeout(timeout, work).await {
+        let result = match tokio::time::timeout(timeout, work).await {
             Ok(r) => r,
             Err(_) => Err(self.timed_out(api_key, timeout)),
+        };
+        if result.is_err() {
+            Metrics::inc(&shared.metrics.request_errors);
         }
+        result
     }
 
     /// ApiVersions handshake with the KIP-511 fallback: a broker that does not know our
@@ -478,6 +509,7 @@ async fn read_loop(
                 return;
             }
         };
+        Metrics::add(&shared.metrics.bytes_received, body.len() as u64 + 4);
         let correlation_id = body.get_i32();
         let Some(pending) = shared.lock().pending.remove(&correlation_id) else {
             tracing::debug!(broker = %shared.broker, correlation_id, "response for an abandoned request");

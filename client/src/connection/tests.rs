@@ -15,6 +15,7 @@ fn config() -> ConnectionConfig {
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(5),
         max_response_size: 1 << 20,
+        metrics: Default::default(),
     }
 }
 

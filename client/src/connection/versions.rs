@@ -27,6 +27,7 @@ pub(crate) const OUR_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::InitProducerId, 0, 4),
 ];
 
 /// The ApiVersions version we try first (v3 carries client_software_name/version).

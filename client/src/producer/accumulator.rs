@@ -2,17 +2,22 @@
 //!
 //! Records are encoded into the open (last) batch of their partition as they are sent; a
 //! batch is *ready* when it is full, has waited `linger`, is not the last in its queue, or a
-//! flush/close asks for it. A partition with a batch in flight is *muted* until that batch
-//! completes, which keeps records of a partition in order even across retries (without
-//! idempotence, two batches of one partition in flight could be reordered by a retry).
+//! flush/close asks for it.
+//!
+//! Order per partition: without idempotence a partition with a batch in flight is *muted*
+//! until that batch completes (two batches in flight could be reordered by a retry). With
+//! idempotence up to `max_in_flight` batches of a partition may be in flight, because the
+//! broker rejects a batch whose sequence is not the next one; a batch coming back for a
+//! retry is put back in creation order and retries go out one at a time.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::time::{Duration, Instant};
 
+use super::idempotence::{Sequences, Stamp};
 use crate::config::{Compression, ProducerConfig};
 use crate::error::Error;
 use crate::partitioner::StickyPartitioner;
@@ -36,6 +41,12 @@ pub(crate) struct ProducerBatch {
     /// Encoded on first send and reused by retries.
     pub(crate) encoded: Option<Bytes>,
     pub(crate) retry_at: Option<Instant>,
+    /// Producer id, epoch and sequence, set when an idempotent producer first sends it.
+    pub(crate) stamp: Option<Stamp>,
+    /// Records in the batch (the builder is consumed when the batch is encoded).
+    pub(crate) record_count: u32,
+    /// Sent, but no answer came back (connection lost, timeout): the broker may have it.
+    pub(crate) outcome_unknown: bool,
 }
 
 impl ProducerBatch {
@@ -79,7 +90,10 @@ pub(crate) struct Appended {
 #[derive(Debug)]
 pub(crate) struct Accumulator {
     pub(crate) queues: HashMap<TopicPartition, VecDeque<ProducerBatch>>,
-    pub(crate) in_flight: HashSet<TopicPartition>,
+    /// Batches in flight per partition.
+    pub(crate) in_flight: HashMap<TopicPartition, usize>,
+    /// Producer id and sequence numbers (used when idempotent).
+    pub(crate) sequences: Sequences,
     pub(crate) sticky: StickyPartitioner,
     next_batch_id: u64,
     /// Batches with an id up to this are ready regardless of linger (flush).
@@ -133,7 +147,8 @@ impl Accumulator {
     pub(crate) fn new(config: &ProducerConfig) -> Self {
         Accumulator {
             queues: HashMap::new(),
-            in_flight: HashSet::new(),
+            in_flight: HashMap::new(),
+            sequences: Sequences::default(),
             sticky: StickyPartitioner::default(),
             next_batch_id: 1,
             flush_up_to: 0,
@@ -187,6 +202,9 @@ impl Accumulator {
                 attempts: 0,
                 encoded: None,
                 retry_at: None,
+                stamp: None,
+                record_count: 0,
+                outcome_unknown: false,
             });
         }
         let queued = queue.len();
@@ -196,6 +214,7 @@ impl Accumulator {
         let index = u32::try_from(batch.builder.len())
             .map_err(|_| Error::Encode("too many records in one batch".into()))?;
         batch.builder.append(timestamp, key, value, headers)?;
+        batch.record_count += 1;
         match batch._memory.as_mut() {
             Some(m) => m.merge(memory),
             None => batch._memory = Some(memory),
@@ -209,25 +228,35 @@ impl Accumulator {
         })
     }
 
-    /// Finds ready batches and expired ones.
-    pub(crate) fn scan(&mut self, now: Instant, delivery_timeout: Duration) -> Scan {
+    /// Finds ready batches and expired ones. `per_partition` is how many batches of one
+    /// partition may be in flight (1 without idempotence).
+    pub(crate) fn scan(
+        &mut self,
+        now: Instant,
+        delivery_timeout: Duration,
+        per_partition: usize,
+    ) -> Scan {
         let mut scan = Scan::default();
         let wake = |t: Instant, scan: &mut Scan| {
             scan.next_wakeup = Some(scan.next_wakeup.map_or(t, |w| w.min(t)));
         };
         for (tp, queue) in &mut self.queues {
-            if self.in_flight.contains(tp) {
-                continue;
-            }
-            while queue
-                .front()
-                .is_some_and(|b| now.duration_since(b.created) >= delivery_timeout)
-            {
+            let in_flight = self.in_flight.get(tp).copied().unwrap_or(0);
+            // A stamped batch may only expire when nothing of its partition is in flight:
+            // its fate decides whether later sequences are still valid.
+            while queue.front().is_some_and(|b| {
+                now.duration_since(b.created) >= delivery_timeout
+                    && (b.stamp.is_none() || in_flight == 0)
+            }) {
                 if let Some(b) = queue.pop_front() {
                     scan.expired.push(b);
                 }
             }
             let Some(front) = queue.front() else { continue };
+            let limit = if front.attempts > 0 { 1 } else { per_partition };
+            if in_flight >= limit {
+                continue;
+            }
             if let Some(at) = front.retry_at
                 && at > now
             {
@@ -249,6 +278,38 @@ impl Accumulator {
         }
         self.queues.retain(|_, q| !q.is_empty());
         scan
+    }
+
+    /// Puts a batch back for a retry, in creation order among its partition's batches.
+    pub(crate) fn requeue(&mut self, batch: ProducerBatch) {
+        let queue = self.queues.entry(batch.tp.clone()).or_default();
+        let at = queue
+            .iter()
+            .position(|b| b.id > batch.id)
+            .unwrap_or(queue.len());
+        queue.insert(at, batch);
+    }
+
+    /// Counts a batch of `tp` as sent.
+    pub(crate) fn sent(&mut self, tp: &TopicPartition) {
+        *self.in_flight.entry(tp.clone()).or_default() += 1;
+    }
+
+    /// Counts a batch of `tp` as answered.
+    pub(crate) fn answered(&mut self, tp: &TopicPartition) {
+        if let Some(n) = self.in_flight.get_mut(tp) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.in_flight.remove(tp);
+            }
+        }
+    }
+
+    /// Whether some queued batch was sent without an answer (the broker may have it).
+    pub(crate) fn any_outcome_unknown(&self) -> bool {
+        self.queues
+            .values()
+            .any(|q| q.iter().any(|b| b.outcome_unknown))
     }
 
     /// Whether nothing is queued or in flight.

@@ -5,13 +5,16 @@
 //! partition's open batch and returns a [`DeliveryFuture`]. A background task
 //! (`sender.rs`) sends ready batches. Records of one partition are delivered in order.
 //!
-//! Not yet: idempotence (InitProducerId, sequence numbers) and transactions; the batch
-//! builder already carries producer id / epoch / base sequence fields for them. Without
-//! idempotence a retry after a lost response can duplicate a batch, as with the Java client
-//! when `enable.idempotence=false`.
+//! Idempotence is on by default (`idempotence.rs`, `init.rs`): a producer id from
+//! InitProducerId and per-partition sequence numbers let the broker drop retried batches it
+//! already has. Transactions are not implemented. Without idempotence a retry after a lost
+//! response can duplicate a batch, as with the Java client when `enable.idempotence=false`.
 
 mod accumulator;
 mod delivery;
+mod idempotence;
+mod init;
+mod request;
 mod sender;
 
 use std::sync::Arc;
@@ -232,5 +235,7 @@ impl Producer {
     }
 }
 
+#[cfg(test)]
+mod idempotence_tests;
 #[cfg(test)]
 pub(crate) mod tests;

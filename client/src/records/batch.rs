@@ -155,6 +155,14 @@ impl BatchBuilder {
         self
     }
 
+    /// Re-stamps producer id, epoch and base sequence in place (a retried idempotent batch
+    /// that needs a new producer identity).
+    pub fn set_producer(&mut self, producer_id: i64, producer_epoch: i16, base_sequence: i32) {
+        self.producer_id = producer_id;
+        self.producer_epoch = producer_epoch;
+        self.base_sequence = base_sequence;
+    }
+
     /// Sets the transactional / control / LogAppendTime attribute bits (tests and tools).
     pub fn with_attribute_bits(mut self, bits: i16) -> Self {
         self.attributes_extra = bits & (ATTR_LOG_APPEND_TIME | ATTR_TRANSACTIONAL | ATTR_CONTROL);
@@ -333,4 +341,27 @@ impl BatchBuilder {
         out[17..21].copy_from_slice(&crc.to_be_bytes());
         Ok(())
     }
+}
+
+/// A copy of an encoded v2 batch with new producer id, epoch and base sequence (and its
+/// CRC-32C recomputed): an idempotent batch re-sent under a new producer id.
+pub fn restamp(
+    batch: &Bytes,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+) -> Result<Bytes, Error> {
+    if batch.len() < BATCH_HEADER_LEN {
+        return Err(Error::Encode(format!(
+            "cannot re-stamp a {}-byte batch",
+            batch.len()
+        )));
+    }
+    let mut b = batch.to_vec();
+    b[43..51].copy_from_slice(&producer_id.to_be_bytes());
+    b[51..53].copy_from_slice(&producer_epoch.to_be_bytes());
+    b[53..57].copy_from_slice(&base_sequence.to_be_bytes());
+    let crc = crc32c::crc32c(&b[CRC_START..]);
+    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    Ok(Bytes::from(b))
 }

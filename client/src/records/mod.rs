@@ -14,7 +14,7 @@ pub(crate) mod varint;
 
 pub use batch::{
     ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_LEN, BatchBuilder,
-    MAGIC_OFFSET, Record, RecordBatch,
+    MAGIC_OFFSET, Record, RecordBatch, restamp,
 };
 pub use decode::{RecordSet, decode_batch, decode_record_set};
 
@@ -102,6 +102,19 @@ mod tests {
             assert_eq!(decode_batch(built, LIMIT).unwrap().records.len(), 100);
         }
         assert!(BatchBuilder::new(Compression::None).finish(0).is_err());
+    }
+
+    #[test]
+    fn restamped_batches_carry_the_new_producer_and_a_valid_crc() {
+        let b = sample(Compression::Lz4);
+        let r = restamp(&b, 42, 3, 17).unwrap();
+        let d = decode_batch(r, LIMIT).unwrap();
+        assert_eq!(
+            (d.producer_id, d.producer_epoch, d.base_sequence),
+            (42, 3, 17)
+        );
+        assert_eq!(d.records.len(), 3);
+        assert!(restamp(&Bytes::from_static(b"short"), 1, 1, 1).is_err());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) async fn handle(st: &FakeState, h: &RequestHeader, buf: Bytes) -> Rep
         ApiKey::LeaveGroup => leave_group(st, decode(buf, v), v),
         ApiKey::OffsetCommit => offset_commit(st, decode(buf, v), v),
         ApiKey::OffsetFetch => offset_fetch(st, decode(buf, v), v),
+        ApiKey::InitProducerId => init_producer_id(st, decode(buf, v), v),
         other => panic!("fake broker does not implement {other:?}"),
     }
 }
@@ -56,8 +57,10 @@ fn s(x: &str) -> StrBytes {
 fn api_versions(st: &FakeState, v: i16) -> Reply {
     let max = st.faults().api_versions_max;
     let mut resp = ApiVersionsResponse::default();
+    let hidden = st.faults().hidden_apis.clone();
     resp.api_keys = OUR_VERSIONS
         .iter()
+        .filter(|(k, _, _)| !hidden.contains(&(*k as i16)))
         .map(|&(k, _, _)| {
             let r = k.valid_versions();
             let hi = if k == ApiKey::ApiVersions {
@@ -200,21 +203,74 @@ fn delete_topics(st: &FakeState, req: DeleteTopicsRequest, v: i16) -> Reply {
     body(&resp, v)
 }
 
-fn append(log: &mut Log, records: &Bytes) {
+fn append(log: &mut Log, records: &Bytes) -> Result<i64, i16> {
     let mut pos = 0;
+    let mut first_base = None;
     while pos + 61 <= records.len() {
         let len = i32::from_be_bytes(records[pos + 8..pos + 12].try_into().unwrap()) as usize;
         let total = len + 12;
         let mut b = BytesMut::from(&records[pos..pos + total]);
         let last_delta = i32::from_be_bytes(b[23..27].try_into().unwrap()) as i64;
         let max_ts = i64::from_be_bytes(b[35..43].try_into().unwrap());
+        let pid = i64::from_be_bytes(b[43..51].try_into().unwrap());
+        let epoch = i16::from_be_bytes(b[51..53].try_into().unwrap());
+        let seq = i32::from_be_bytes(b[53..57].try_into().unwrap());
+        let count = i32::from_be_bytes(b[57..61].try_into().unwrap());
         let base = log.next_offset;
+        if pid >= 0 {
+            let last_seq = seq.wrapping_add(count - 1);
+            match log.producers.get_mut(&pid) {
+                None if seq != 0 => return Err(59), // UNKNOWN_PRODUCER_ID
+                None => {}
+                Some(p) if epoch < p.epoch => return Err(47), // INVALID_PRODUCER_EPOCH
+                Some(p) if epoch > p.epoch => {
+                    if seq != 0 {
+                        return Err(45);
+                    }
+                }
+                Some(p) => {
+                    if let Some(&(_, _, off)) = p
+                        .recent
+                        .iter()
+                        .find(|(f, l, _)| *f == seq && *l == last_seq)
+                    {
+                        // A retry of a batch already written: answer with its offset.
+                        return Ok(off);
+                    }
+                    if seq != p.last_seq.wrapping_add(1) {
+                        return Err(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
+                    }
+                }
+            }
+            let p = log.producers.entry(pid).or_default();
+            if epoch != p.epoch {
+                p.recent.clear();
+            }
+            p.epoch = epoch;
+            p.last_seq = last_seq;
+            p.recent.push_back((seq, last_seq, base));
+            if p.recent.len() > 5 {
+                p.recent.pop_front();
+            }
+        }
         b[0..8].copy_from_slice(&base.to_be_bytes());
         log.batches
             .push((base, base + last_delta, max_ts, b.freeze()));
         log.next_offset = base + last_delta + 1;
+        first_base.get_or_insert(base);
         pos += total;
     }
+    Ok(first_base.unwrap_or(log.next_offset))
+}
+
+fn init_producer_id(st: &FakeState, _req: InitProducerIdRequest, v: i16) -> Reply {
+    let mut d = st.data();
+    d.next_producer_id += 1;
+    let mut resp = InitProducerIdResponse::default();
+    resp.error_code = st.next_error(ApiKey::InitProducerId);
+    resp.producer_id = ProducerId(1000 + d.next_producer_id);
+    resp.producer_epoch = 0;
+    body(&resp, v)
 }
 
 fn produce(st: &FakeState, req: ProduceRequest, v: i16) -> Reply {
@@ -237,9 +293,10 @@ fn produce(st: &FakeState, req: ProduceRequest, v: i16) -> Reply {
                 _ if code != 0 => pr.error_code = code,
                 None => pr.error_code = 3,
                 Some(log) => {
-                    pr.base_offset = log.next_offset;
-                    if let Some(r) = &p.records {
-                        append(log, r);
+                    match p.records.as_ref().map(|r| append(log, r)) {
+                        Some(Ok(base)) => pr.base_offset = base,
+                        Some(Err(code)) => pr.error_code = code,
+                        None => pr.base_offset = log.next_offset,
                     }
                     if v >= 5 {
                         pr.log_start_offset = log.log_start;

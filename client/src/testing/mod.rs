@@ -36,6 +36,18 @@ pub(crate) struct Log {
     pub(crate) batches: Vec<(i64, i64, i64, Bytes)>,
     pub(crate) next_offset: i64,
     pub(crate) log_start: i64,
+    /// Idempotent producers: id -> state.
+    pub(crate) producers: HashMap<i64, ProducerState>,
+}
+
+/// What the fake remembers per idempotent producer and partition, as Kafka does.
+#[derive(Debug, Default)]
+pub(crate) struct ProducerState {
+    pub(crate) epoch: i16,
+    /// Sequence of the last record written.
+    pub(crate) last_seq: i32,
+    /// The last five batches: (first seq, last seq, base offset).
+    pub(crate) recent: VecDeque<(i32, i32, i64)>,
 }
 
 #[derive(Debug)]
@@ -60,6 +72,7 @@ pub(crate) struct Data {
     pub(crate) topics: BTreeMap<String, Topic>,
     pub(crate) groups: HashMap<String, Group>,
     pub(crate) next_member: u32,
+    pub(crate) next_producer_id: i64,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +89,11 @@ pub(crate) struct Faults {
     pub(crate) truncate_fetch: usize,
     /// Hold every response of an API until this many requests of it have arrived.
     pub(crate) hold_until: HashMap<i16, usize>,
+    /// Handle the next N requests of an API, then close the connection instead of answering
+    /// (the client cannot know whether they took effect).
+    pub(crate) lose_responses: HashMap<i16, usize>,
+    /// APIs left out of the ApiVersions answer (an older or limited broker).
+    pub(crate) hidden_apis: Vec<i16>,
 }
 
 /// Shared state of a fake broker.
@@ -123,6 +141,28 @@ impl FakeState {
             id: Uuid::new_v4(),
             partitions: (0..partitions).map(|_| Log::default()).collect(),
         });
+    }
+
+    /// Forgets every idempotent producer (as a broker does when their state expires).
+    pub(crate) fn forget_producers(&self) {
+        for t in self.data().topics.values_mut() {
+            for p in &mut t.partitions {
+                p.producers.clear();
+            }
+        }
+    }
+
+    /// Every record value of a partition, in offset order, decoded.
+    pub(crate) fn values(&self, topic: &str, partition: usize) -> Vec<Bytes> {
+        let d = self.data();
+        let mut out = Vec::new();
+        for (_, _, _, bytes) in &d.topics[topic].partitions[partition].batches {
+            let set = crate::records::decode_record_set(bytes, 1 << 24).unwrap();
+            for b in set.batches {
+                out.extend(b.records.into_iter().filter_map(|r| r.value));
+            }
+        }
+        out
     }
 
     pub(crate) fn count(&self, api: ApiKey) -> usize {
@@ -229,6 +269,21 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
             }
             if let Some(t) = my_turn {
                 let _ = t.await;
+            }
+            let lose = {
+                let mut f = st2.faults();
+                match f.lose_responses.get_mut(&key) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if lose {
+                let _ = wr2.lock().await.shutdown().await;
+                let _ = done_tx.send(());
+                return;
             }
             match reply {
                 Reply::Body(body) => {
