@@ -74,6 +74,17 @@ impl Client {
         &self,
         specs: &[(TopicPartition, OffsetSpec)],
     ) -> Result<BTreeMap<TopicPartition, i64>, Error> {
+        self.list_offsets_isolated(specs, false).await
+    }
+
+    /// [`list_offsets`](Self::list_offsets) with `read_committed` isolation when
+    /// `committed_only`: `Latest` is then the last stable offset (the end of the committed
+    /// data), not the high watermark.
+    pub async fn list_offsets_isolated(
+        &self,
+        specs: &[(TopicPartition, OffsetSpec)],
+        committed_only: bool,
+    ) -> Result<BTreeMap<TopicPartition, i64>, Error> {
         let cluster = &self.cluster;
         let deadline = Instant::now() + cluster.request_timeout();
         let mut out = BTreeMap::new();
@@ -93,7 +104,7 @@ impl Client {
                 }
             }
             let calls = by_leader.into_iter().map(|(leader, items)| async move {
-                let r = list_offsets_on(cluster, leader, &items).await;
+                let r = list_offsets_on(cluster, leader, &items, committed_only).await;
                 (items, r)
             });
             for (items, result) in futures::future::join_all(calls).await {
@@ -140,6 +151,7 @@ async fn list_offsets_on(
     cluster: &Cluster,
     leader: i32,
     items: &[(TopicPartition, OffsetSpec)],
+    committed_only: bool,
 ) -> Result<Vec<Result<i64, Error>>, Error> {
     let conn = cluster.broker_connection(leader, Purpose::Control).await?;
     let v = conn.version(ApiKey::ListOffsets)?;
@@ -161,6 +173,9 @@ async fn list_offsets_on(
             t
         })
         .collect();
+    if v >= 2 {
+        req.isolation_level = i8::from(committed_only);
+    }
     if v >= 10 {
         req.timeout_ms = i32::try_from(cluster.request_timeout().as_millis()).unwrap_or(i32::MAX);
     }

@@ -307,6 +307,9 @@ pub enum AssignmentStrategy {
     Range,
     /// `roundrobin`: all topic-partitions dealt out in turn.
     RoundRobin,
+    /// `cooperative-sticky` (KIP-429): balanced, keeps partitions where they are, and moves
+    /// them in two incremental rebalances instead of stopping every member.
+    CooperativeSticky,
 }
 
 impl AssignmentStrategy {
@@ -315,6 +318,7 @@ impl AssignmentStrategy {
         match self {
             AssignmentStrategy::Range => "range",
             AssignmentStrategy::RoundRobin => "roundrobin",
+            AssignmentStrategy::CooperativeSticky => "cooperative-sticky",
         }
     }
 
@@ -322,7 +326,33 @@ impl AssignmentStrategy {
         match name {
             "range" => Some(AssignmentStrategy::Range),
             "roundrobin" => Some(AssignmentStrategy::RoundRobin),
+            "cooperative-sticky" => Some(AssignmentStrategy::CooperativeSticky),
             _ => None,
+        }
+    }
+
+    /// Whether the strategy supports the incremental (cooperative) rebalance protocol.
+    pub fn is_cooperative(self) -> bool {
+        self == AssignmentStrategy::CooperativeSticky
+    }
+}
+
+/// Which records a consumer sees (`isolation.level`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// Every record, including those of open and aborted transactions (Java's default).
+    #[default]
+    ReadUncommitted,
+    /// Only records of committed transactions (and non-transactional ones), up to the last
+    /// stable offset; records of aborted transactions are filtered out.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    pub(crate) fn wire(self) -> i8 {
+        match self {
+            IsolationLevel::ReadUncommitted => 0,
+            IsolationLevel::ReadCommitted => 1,
         }
     }
 }
@@ -359,6 +389,13 @@ pub struct ConsumerConfig {
     /// Largest decompressed size of one record batch; bigger batches are rejected as a
     /// decompression bomb.
     pub max_decompressed_batch_bytes: usize,
+    /// `isolation.level` (read_uncommitted).
+    pub isolation_level: IsolationLevel,
+    /// Most records one `poll` returns (`max.poll.records`, 500); the rest stay buffered.
+    pub max_poll_records: usize,
+    /// Use incremental fetch sessions (KIP-227) with brokers that offer them (on; Java has
+    /// no switch, librdkafka has no sessions).
+    pub fetch_sessions: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -378,6 +415,9 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1024 * 1024,
             assignment_strategies: vec![AssignmentStrategy::Range, AssignmentStrategy::RoundRobin],
             max_decompressed_batch_bytes: 128 * 1024 * 1024,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            max_poll_records: 500,
+            fetch_sessions: true,
         }
     }
 }

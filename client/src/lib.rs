@@ -189,7 +189,7 @@ pub use config::{
     Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, Idempotence, OffsetReset,
     ProducerConfig,
 };
-pub use consumer::Consumer;
+pub use consumer::{CommitFuture, Consumer, PartitionRecords, RebalanceListener};
 pub use error::{Error, KafkaCode};
 pub use metrics::MetricsSnapshot;
 pub use producer::{DeliveryFuture, Producer};

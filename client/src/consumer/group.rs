@@ -7,7 +7,9 @@
 //! * A background task heartbeats every `heartbeat_interval` on the member's own coordinator
 //!   connection and raises `rejoin` on REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION,
 //!   UNKNOWN_MEMBER_ID, a coordinator change, or no successful heartbeat within the session
-//!   timeout. Rebalances are eager: the consumer gives up all partitions and rejoins.
+//!   timeout. Eager protocols (range, roundrobin) give up every partition before rejoining;
+//!   with cooperative-sticky (KIP-429) the member sends what it owns in its subscription and
+//!   keeps it across the rebalance (see `rebalance.rs`).
 //! * Static membership (KIP-345): with `group_instance_id` set it is sent in every request
 //!   (v5+ JoinGroup), and close does not send LeaveGroup, so a restart within the session
 //!   timeout keeps the assignment without a rebalance.
@@ -48,6 +50,9 @@ pub(crate) struct Flags {
     pub(crate) rejoin: AtomicBool,
     pub(crate) reset_member_id: AtomicBool,
     pub(crate) coordinator_lost: AtomicBool,
+    /// The membership was lost (fenced, unknown member, illegal generation, session expired):
+    /// owned partitions are lost, not revoked.
+    pub(crate) lost: AtomicBool,
 }
 
 /// The consumer's group state.
@@ -139,8 +144,13 @@ impl Membership {
             KafkaCode::UnknownMemberId | KafkaCode::FencedInstanceId => {
                 self.member_id.clear();
                 self.active = false;
+                self.flags.lost.store(true, Ordering::Release);
             }
-            KafkaCode::IllegalGeneration | KafkaCode::RebalanceInProgress => self.active = false,
+            KafkaCode::IllegalGeneration => {
+                self.active = false;
+                self.flags.lost.store(true, Ordering::Release);
+            }
+            KafkaCode::RebalanceInProgress => self.active = false,
             KafkaCode::NotCoordinator | KafkaCode::CoordinatorNotAvailable => {
                 self.coordinator = None;
                 self.active = false;
@@ -149,12 +159,19 @@ impl Membership {
         }
     }
 
-    /// Joins (or rejoins) the group and returns this member's assignment.
+    /// Asks for another rebalance at the next `join` (a cooperative member that revoked).
+    pub(crate) fn request_rejoin(&self) {
+        self.flags.rejoin.store(true, Ordering::Release);
+    }
+
+    /// Joins (or rejoins) the group and returns this member's assignment. `owned` (only for
+    /// cooperative members) is what the member keeps through the rebalance.
     pub(crate) async fn join(
         &mut self,
         cluster: &Cluster,
         config: &ConsumerConfig,
         topics: &[String],
+        owned: Option<&[TopicPartition]>,
     ) -> Result<Vec<TopicPartition>, Error> {
         self.stop_heartbeat();
         self.active = false;
@@ -162,7 +179,8 @@ impl Membership {
         if self.flags.reset_member_id.swap(false, Ordering::AcqRel) {
             self.member_id.clear();
         }
-        let metadata = assignor::encode_subscription(topics)?;
+        let generation = self.generation_id;
+        let metadata = assignor::encode_subscription(topics, owned.map(|o| (o, generation)))?;
         let mut last_err = None;
         for _ in 0..MAX_JOIN_ROUNDS {
             let conn = match self.coordinator(cluster).await {
@@ -278,10 +296,13 @@ impl Membership {
                 .members
                 .iter()
                 .map(|m| {
+                    let sub = assignor::decode_subscription(m.metadata.clone())?;
                     Ok(MemberSubscription {
                         member_id: m.member_id.to_string(),
                         group_instance_id: m.group_instance_id.as_ref().map(|i| i.to_string()),
-                        topics: assignor::decode_subscription(m.metadata.clone())?,
+                        topics: sub.topics,
+                        owned: sub.owned,
+                        generation: sub.generation,
                     })
                 })
                 .collect::<Result<_, Error>>()?;
@@ -429,6 +450,14 @@ async fn heartbeat_loop(conn: Connection, p: HeartbeatParams, flags: Arc<Flags>)
                     }
                     if matches!(
                         code,
+                        KafkaCode::UnknownMemberId
+                            | KafkaCode::FencedInstanceId
+                            | KafkaCode::IllegalGeneration
+                    ) {
+                        flags.lost.store(true, Ordering::Release);
+                    }
+                    if matches!(
+                        code,
                         KafkaCode::NotCoordinator | KafkaCode::CoordinatorNotAvailable
                     ) {
                         flags.coordinator_lost.store(true, Ordering::Release);
@@ -447,6 +476,7 @@ async fn heartbeat_loop(conn: Connection, p: HeartbeatParams, flags: Arc<Flags>)
             }
         }
         if last_ok.elapsed() >= p.session_timeout {
+            flags.lost.store(true, Ordering::Release);
             flags.coordinator_lost.store(true, Ordering::Release);
             flags.rejoin.store(true, Ordering::Release);
             return;

@@ -1,34 +1,48 @@
 //! The consumer: manual assignment or group subscription, positions, fetching, commits.
 //!
-//! A consumer is driven by its caller: `poll` (or `stream`, or `join` + `fetch_ranges` for
-//! micro-batch engines) performs group rejoins, auto-commits and fetches. Only heartbeats
-//! run in the background.
+//! A consumer is driven by its caller: `poll` (or `poll_batches`, `stream`, or `join` +
+//! `fetch_ranges` for micro-batch engines) performs group rejoins, rebalance callbacks,
+//! auto-commits and fetches. Only heartbeats (and async commits) run in the background.
 //!
 //! Positions: each assigned partition has a *fetch position* (next offset to fetch).
 //! [`Consumer::position`] is the next offset the application will see: the first buffered
 //! record of the partition, or the fetch position when nothing is buffered. Commits of
 //! positions therefore never skip records that were fetched but not yet handed out.
+//!
+//! Files: `fetching.rs` (positions, fetch rounds), `fetcher.rs` (one Fetch, record
+//! filtering), `session.rs` (KIP-227), `commit.rs` (sync/async commits), `rebalance.rs`
+//! (joins and callbacks), `listener.rs`, `group.rs`, `assignor.rs`, `sticky.rs`,
+//! `offsets.rs`, `ranges.rs`.
 
 mod assignor;
+mod commit;
 mod fetcher;
+mod fetching;
 mod group;
+mod listener;
 mod offsets;
 mod ranges;
+mod rebalance;
+mod session;
+mod sticky;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
 use futures::Stream;
+use regex::Regex;
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::cluster::needs_metadata_refresh;
-use crate::config::{ConsumerConfig, OffsetReset};
+use crate::config::ConsumerConfig;
 use crate::connection::Connection;
-use crate::error::{Error, KafkaCode};
-use crate::types::{ConsumerRecord, OffsetSpec, TopicPartition};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::types::{ConsumerRecord, TopicPartition};
+pub use commit::CommitFuture;
 use group::Membership;
-use offsets::CommitIdentity;
+pub use listener::RebalanceListener;
+use session::FetchSession;
 
 /// Where a partition's next fetch starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,22 +51,82 @@ enum Pos {
     /// Look up the committed offset, then fall back to `auto_offset_reset`.
     Committed,
     /// Reset with this policy.
-    Reset(OffsetReset),
+    Reset(crate::config::OffsetReset),
+}
+
+/// What the consumer is subscribed to.
+#[derive(Debug, Default)]
+enum Subscription {
+    #[default]
+    None,
+    /// Fixed topic names, sorted.
+    Topics(Vec<String>),
+    /// Every topic whose whole name matches (internal topics excluded), re-checked when the
+    /// metadata is older than `metadata_max_age`.
+    Pattern {
+        regex: Regex,
+        matched: Vec<String>,
+        checked: Option<Instant>,
+    },
+}
+
+impl Subscription {
+    fn topics(&self) -> &[String] {
+        match self {
+            Subscription::None => &[],
+            Subscription::Topics(t) => t,
+            Subscription::Pattern { matched, .. } => matched,
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        !matches!(self, Subscription::None)
+    }
+}
+
+/// The records of one partition from one `poll_batches` call, in offset order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionRecords {
+    /// The partition.
+    pub tp: TopicPartition,
+    /// Its records.
+    pub records: Vec<ConsumerRecord>,
+}
+
+/// A fetch connection and its fetch session.
+#[derive(Debug)]
+struct FetchLink {
+    conn: Connection,
+    session: FetchSession,
 }
 
 /// A Kafka consumer. See the module docs for how positions work.
-#[derive(Debug)]
 pub struct Consumer {
     client: Client,
     config: ConsumerConfig,
-    subscription: Vec<String>,
+    subscription: Subscription,
     manual: bool,
     partitions: BTreeMap<TopicPartition, Pos>,
+    paused: BTreeSet<TopicPartition>,
     group: Option<Membership>,
     buffer: VecDeque<ConsumerRecord>,
-    fetch_conns: HashMap<String, Connection>,
+    fetch_links: HashMap<String, FetchLink>,
     next_auto_commit: Instant,
     rotate: usize,
+    listener: Option<Box<dyn RebalanceListener>>,
+    committer: Option<commit::Committer>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("group", &self.config.group_id)
+            .field("subscription", &self.subscription)
+            .field("assignment", &self.partitions.keys().collect::<Vec<_>>())
+            .field("paused", &self.paused)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Consumer {
@@ -65,20 +139,28 @@ impl Consumer {
             next_auto_commit: Instant::now() + config.auto_commit_interval,
             client,
             config,
-            subscription: Vec::new(),
+            subscription: Subscription::None,
             manual: false,
             partitions: BTreeMap::new(),
+            paused: BTreeSet::new(),
             group,
             buffer: VecDeque::new(),
-            fetch_conns: HashMap::new(),
+            fetch_links: HashMap::new(),
             rotate: 0,
+            listener: None,
+            committer: None,
         }
+    }
+
+    /// Sets the rebalance callbacks (replacing earlier ones).
+    pub fn set_rebalance_listener(&mut self, listener: impl RebalanceListener + 'static) {
+        self.listener = Some(Box::new(listener));
     }
 
     /// Consumes exactly these partitions (no group membership). Positions come from the
     /// committed offsets (with a group id) or `auto_offset_reset`.
     pub fn assign(&mut self, partitions: Vec<TopicPartition>) -> Result<(), Error> {
-        if !self.subscription.is_empty() {
+        if self.subscription.is_active() {
             return Err(Error::Config(
                 "assign() cannot be mixed with subscribe()".into(),
             ));
@@ -90,9 +172,7 @@ impl Consumer {
             next.insert(tp, pos);
         }
         self.partitions = next;
-        let keep = &self.partitions;
-        self.buffer
-            .retain(|r| keep.contains_key(&TopicPartition::new(r.topic.clone(), r.partition)));
+        self.retain_owned();
         let topics: Vec<String> = self.partitions.keys().map(|tp| tp.topic.clone()).collect();
         self.client.cluster.add_interest(&topics);
         Ok(())
@@ -101,72 +181,146 @@ impl Consumer {
     /// Subscribes to topics as a member of `group_id`; the group's assignment arrives on
     /// the next `poll` / `join`.
     pub async fn subscribe(&mut self, topics: &[&str]) -> Result<(), Error> {
-        if self.manual && !self.partitions.is_empty() {
-            return Err(Error::Config(
-                "subscribe() cannot be mixed with assign()".into(),
-            ));
-        }
-        let Some(group) = self.group.as_mut() else {
-            return Err(Error::Config("subscribe() needs a group_id".into()));
-        };
+        self.check_can_subscribe()?;
         if topics.is_empty() {
             return Err(Error::Config("subscribe() needs at least one topic".into()));
         }
         let mut list: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
         list.sort();
         list.dedup();
-        if list != self.subscription {
-            self.subscription = list;
-            group
-                .flags
-                .rejoin
-                .store(true, std::sync::atomic::Ordering::Release);
+        if list != self.subscription.topics() {
+            self.client.cluster.add_interest(&list);
+            self.subscription = Subscription::Topics(list);
+            self.request_rejoin();
         }
-        self.client.cluster.add_interest(&self.subscription);
         Ok(())
     }
 
-    /// Returns the records available now, waiting up to `timeout` for some. Drives group
-    /// membership (joins, rebalances) and auto-commit.
+    /// Subscribes to every topic whose whole name matches `pattern` (a Rust `regex`;
+    /// internal topics such as `__consumer_offsets` never match). New matching topics are
+    /// picked up when the metadata is refreshed (`metadata_max_age`), as in Java.
+    pub async fn subscribe_pattern(&mut self, pattern: &str) -> Result<(), Error> {
+        self.check_can_subscribe()?;
+        let regex = Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| Error::Config(format!("subscribe_pattern: {e}")))?;
+        self.subscription = Subscription::Pattern {
+            regex,
+            matched: Vec::new(),
+            checked: None,
+        };
+        self.refresh_pattern().await?;
+        self.request_rejoin();
+        Ok(())
+    }
+
+    fn check_can_subscribe(&self) -> Result<(), Error> {
+        if self.manual && !self.partitions.is_empty() {
+            return Err(Error::Config(
+                "subscribe() cannot be mixed with assign()".into(),
+            ));
+        }
+        if self.group.is_none() {
+            return Err(Error::Config("subscribe() needs a group_id".into()));
+        }
+        Ok(())
+    }
+
+    fn request_rejoin(&self) {
+        if let Some(g) = &self.group {
+            g.request_rejoin();
+        }
+    }
+
+    /// The topics currently subscribed (for a pattern: those that matched last time).
+    pub fn subscription(&self) -> Vec<String> {
+        self.subscription.topics().to_vec()
+    }
+
+    /// Returns up to `max_poll_records` records available now, waiting up to `timeout` for
+    /// some. Drives group membership (joins, rebalances, callbacks) and auto-commit.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, Error> {
         let deadline = Instant::now() + timeout;
         loop {
             self.maybe_rejoin().await?;
             self.maybe_auto_commit().await;
             if !self.buffer.is_empty() {
-                return Ok(self.buffer.drain(..).collect());
+                return Ok(self.take_buffered());
             }
             self.resolve_positions().await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if self.partitions.is_empty() {
+            let fetchable = self
+                .partitions
+                .keys()
+                .any(|tp| !self.paused.contains(tp));
+            if !fetchable {
                 if remaining.is_zero() {
                     return Ok(Vec::new());
                 }
-                // Nothing assigned (yet); a rebalance is signalled by the heartbeat task.
+                // Nothing assigned (yet) or all paused; a rebalance is signalled by the
+                // heartbeat task.
                 tokio::time::sleep(remaining.min(Duration::from_millis(100))).await;
                 continue;
             }
             self.fetch_into_buffer(self.config.fetch_max_wait.min(remaining))
                 .await?;
             if !self.buffer.is_empty() || Instant::now() >= deadline {
-                return Ok(self.buffer.drain(..).collect());
+                return Ok(self.take_buffered());
             }
         }
     }
 
+    /// Like [`poll`](Self::poll), grouped by partition (partitions in the order their first
+    /// record was fetched; records in offset order). For high-throughput processing per
+    /// partition; `max_poll_records` applies to the total.
+    pub async fn poll_batches(&mut self, timeout: Duration) -> Result<Vec<PartitionRecords>, Error> {
+        let records = self.poll(timeout).await?;
+        let mut out: Vec<PartitionRecords> = Vec::new();
+        let mut index: HashMap<TopicPartition, usize> = HashMap::new();
+        for r in records {
+            let tp = TopicPartition::new(r.topic.clone(), r.partition);
+            let i = *index.entry(tp.clone()).or_insert_with(|| {
+                out.push(PartitionRecords {
+                    tp,
+                    records: Vec::new(),
+                });
+                out.len() - 1
+            });
+            if let Some(p) = out.get_mut(i) {
+                p.records.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn take_buffered(&mut self) -> Vec<ConsumerRecord> {
+        let n = self.buffer.len().min(self.config.max_poll_records.max(1));
+        let out: Vec<ConsumerRecord> = self.buffer.drain(..n).collect();
+        let metrics = self.client.cluster.metrics();
+        Metrics::add(&metrics.records_consumed, out.len() as u64);
+        let bytes: usize = out
+            .iter()
+            .map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.as_ref().map_or(0, |v| v.len()))
+            .sum();
+        Metrics::add(&metrics.record_bytes_consumed, bytes as u64);
+        out
+    }
+
     /// The records as a stream (polling in the background of each `next`).
     pub fn stream(&mut self) -> impl Stream<Item = Result<ConsumerRecord, Error>> + '_ {
-        futures::stream::unfold(self, |c| async move {
-            loop {
-                if let Some(r) = c.buffer.pop_front() {
-                    return Some((Ok(r), c));
+        futures::stream::unfold(
+            (self, VecDeque::new()),
+            |(c, mut ready): (&mut Consumer, VecDeque<ConsumerRecord>)| async move {
+                loop {
+                    if let Some(r) = ready.pop_front() {
+                        return Some((Ok(r), (c, ready)));
+                    }
+                    match c.poll(Duration::from_secs(1)).await {
+                        Ok(records) => ready.extend(records),
+                        Err(e) => return Some((Err(e), (c, ready))),
+                    }
                 }
-                match c.poll(Duration::from_secs(1)).await {
-                    Ok(records) => c.buffer.extend(records),
-                    Err(e) => return Some((Err(e), c)),
-                }
-            }
-        })
+            },
+        )
     }
 
     /// Moves the position of an assigned partition; buffered records of it are dropped.
@@ -181,6 +335,38 @@ impl Consumer {
         self.buffer
             .retain(|r| !(r.topic == tp.topic && r.partition == tp.partition));
         Ok(())
+    }
+
+    /// Stops fetching these assigned partitions until [`resume`](Self::resume); records of
+    /// them already buffered are put back (their position moves back to the first one), so
+    /// nothing is skipped. Paused partitions keep their assignment and positions.
+    pub fn pause(&mut self, tps: &[TopicPartition]) -> Result<(), Error> {
+        for tp in tps {
+            if !self.partitions.contains_key(tp) {
+                return Err(Error::Config(format!("pause: {tp} is not assigned")));
+            }
+        }
+        for tp in tps {
+            if let Some(first) = self.position(tp) {
+                self.partitions.insert(tp.clone(), Pos::Known(first));
+            }
+            self.buffer
+                .retain(|r| !(r.topic == tp.topic && r.partition == tp.partition));
+            self.paused.insert(tp.clone());
+        }
+        Ok(())
+    }
+
+    /// Fetches these partitions again.
+    pub fn resume(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            self.paused.remove(tp);
+        }
+    }
+
+    /// The paused partitions, sorted.
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        self.paused.iter().cloned().collect()
     }
 
     /// The offset of the next record the application will get from `tp`, if known.
@@ -203,85 +389,6 @@ impl Consumer {
         self.partitions.keys().cloned().collect()
     }
 
-    /// Commits `offsets` (the offsets of the *next* records to read) synchronously.
-    pub async fn commit(&mut self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<(), Error> {
-        let cluster = self.client.cluster.clone();
-        let timeout = cluster.request_timeout();
-        let Some(group) = self.group.as_mut() else {
-            return Err(Error::Config("commit needs a group_id".into()));
-        };
-        let (generation_id, member_id) = if group.active {
-            (group.generation_id, group.member_id.clone())
-        } else {
-            (-1, String::new())
-        };
-        let group_id = group.group_id.clone();
-        let instance_id = group.instance_id.clone();
-        let who = CommitIdentity {
-            group_id: &group_id,
-            generation_id,
-            member_id: &member_id,
-            group_instance_id: instance_id.as_deref(),
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let conn = group.coordinator(&cluster).await?;
-            match offsets::commit(&conn, &who, offsets, timeout).await {
-                Ok(()) => return Ok(()),
-                Err(e) if offsets::coordinator_moved(&e) && attempt < 3 => {
-                    group.coordinator_failed();
-                    tokio::time::sleep(cluster.config.retry_backoff).await;
-                }
-                Err(e) => {
-                    if let Some(code) = e.kafka_code() {
-                        group.on_group_error(code);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-    }
-
-    /// Commits the current position of every assigned partition with a known position.
-    pub async fn commit_positions(&mut self) -> Result<(), Error> {
-        let offsets: BTreeMap<TopicPartition, i64> = self
-            .partitions
-            .keys()
-            .filter_map(|tp| self.position(tp).map(|o| (tp.clone(), o)))
-            .collect();
-        self.commit(&offsets).await
-    }
-
-    /// The group's committed offsets for `tps` (`None`: nothing committed).
-    pub async fn committed(
-        &mut self,
-        tps: &[TopicPartition],
-    ) -> Result<BTreeMap<TopicPartition, Option<i64>>, Error> {
-        let cluster = self.client.cluster.clone();
-        let Some(group) = self.group.as_mut() else {
-            return Err(Error::Config("committed() needs a group_id".into()));
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let conn = group.coordinator(&cluster).await?;
-            let group_id = group.group_id.clone();
-            match offsets::fetch_committed(&conn, &group_id, tps, cluster.request_timeout()).await {
-                Ok(r) => return Ok(r),
-                Err(e)
-                    if (offsets::coordinator_moved(&e)
-                        || e.kafka_code() == Some(KafkaCode::CoordinatorLoadInProgress))
-                        && attempt < 5 =>
-                {
-                    group.coordinator_failed();
-                    tokio::time::sleep(cluster.config.retry_backoff).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     /// Makes sure group membership is active (joining on first use, after a rebalance was
     /// signalled, or after a membership error) and returns the assignment. Cheap when
     /// stable. With manual assignment it just returns the assignment.
@@ -290,7 +397,8 @@ impl Consumer {
         Ok(self.assignment())
     }
 
-    /// Commits (if auto-commit is on), stops heartbeats and leaves the group.
+    /// Commits (if auto-commit is on), stops heartbeats and leaves the group. Partitions
+    /// are revoked through the listener first, as Java's `close` does.
     pub async fn close(mut self) -> Result<(), Error> {
         let mut result = Ok(());
         let member = self.group.as_ref().is_some_and(|g| g.active);
@@ -300,6 +408,13 @@ impl Consumer {
         {
             tracing::warn!(error = %e, "final auto-commit failed");
             result = Err(e);
+        }
+        if member && !self.partitions.is_empty() {
+            let owned = self.assignment();
+            self.notify(listener::Event::Revoked, &owned).await;
+        }
+        if let Some(c) = self.committer.take() {
+            c.finish().await;
         }
         let cluster = self.client.cluster.clone();
         if let Some(g) = self.group.as_mut()
@@ -313,238 +428,16 @@ impl Consumer {
         result
     }
 
-    // ---- internals ----
-
-    async fn maybe_rejoin(&mut self) -> Result<(), Error> {
-        if self.subscription.is_empty() {
-            return Ok(());
-        }
-        let needs = self.group.as_ref().is_some_and(Membership::needs_join);
-        if !needs {
-            return Ok(());
-        }
-        let was_active = self.group.as_ref().is_some_and(|g| g.active);
-        if was_active && self.config.enable_auto_commit {
-            // Eager rebalance: commit what we consumed before giving the partitions up.
-            if let Err(e) = self.commit_positions().await {
-                tracing::debug!(error = %e, "commit before rebalance failed");
-            }
-        }
-        self.partitions.clear();
-        self.buffer.clear();
-        let cluster = self.client.cluster.clone();
-        let Some(group) = self.group.as_mut() else {
-            return Ok(());
-        };
-        let assignment = group
-            .join(&cluster, &self.config, &self.subscription)
-            .await?;
-        self.partitions = assignment
-            .into_iter()
-            .map(|tp| (tp, Pos::Committed))
-            .collect();
-        Ok(())
-    }
-
-    async fn maybe_auto_commit(&mut self) {
-        if !self.config.enable_auto_commit
-            || self.group.is_none()
-            || Instant::now() < self.next_auto_commit
-        {
-            return;
-        }
-        self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
-        if self.partitions.is_empty() {
-            return;
-        }
-        if let Err(e) = self.commit_positions().await {
-            tracing::warn!(error = %e, "auto-commit failed");
-        }
-    }
-
-    /// Turns `Committed` and `Reset` positions into known offsets.
-    async fn resolve_positions(&mut self) -> Result<(), Error> {
-        let need_committed: Vec<TopicPartition> = self
-            .partitions
-            .iter()
-            .filter(|(_, p)| **p == Pos::Committed)
-            .map(|(tp, _)| tp.clone())
-            .collect();
-        if !need_committed.is_empty() {
-            let committed = if self.group.is_some() {
-                self.committed(&need_committed).await?
-            } else {
-                BTreeMap::new()
-            };
-            for tp in need_committed {
-                let pos = match committed.get(&tp).copied().flatten() {
-                    Some(o) => Pos::Known(o),
-                    None => Pos::Reset(self.config.auto_offset_reset),
-                };
-                self.partitions.insert(tp, pos);
-            }
-        }
-        let mut specs = Vec::new();
-        for (tp, p) in &self.partitions {
-            if let Pos::Reset(policy) = p {
-                let spec = match policy {
-                    OffsetReset::Earliest => OffsetSpec::Earliest,
-                    OffsetReset::Latest => OffsetSpec::Latest,
-                    OffsetReset::None => {
-                        return Err(Error::kafka(
-                            KafkaCode::OffsetOutOfRange,
-                            format!("{tp} has no valid offset and auto_offset_reset is None"),
-                        ));
-                    }
-                };
-                specs.push((tp.clone(), spec));
-            }
-        }
-        if !specs.is_empty() {
-            let found = self.client.list_offsets(&specs).await?;
-            for (tp, offset) in found {
-                if let Some(p) = self.partitions.get_mut(&tp) {
-                    *p = Pos::Known(offset.max(0));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn fetch_conn(&mut self, leader: i32) -> Result<Connection, Error> {
-        let cluster = self.client.cluster.clone();
-        let addr = match cluster.metadata().broker_addr(leader) {
-            Some(a) => a.to_owned(),
-            None => {
-                cluster.refresh(&[]).await?;
-                cluster
-                    .metadata()
-                    .broker_addr(leader)
-                    .ok_or_else(|| {
-                        Error::Protocol(format!("leader {leader} is not in the metadata"))
-                    })?
-                    .to_owned()
-            }
-        };
-        if let Some(c) = self.fetch_conns.get(&addr)
-            && !c.is_closed()
-        {
-            return Ok(c.clone());
-        }
-        let c = cluster.dedicated_connection(&addr).await?;
-        self.fetch_conns.insert(addr, c.clone());
-        Ok(c)
-    }
-
-    /// One Fetch per leader, concurrently. Request-level failures of retriable kind are
-    /// logged and yield no partitions (metadata is refreshed); others are returned.
-    async fn fetch_round(
-        &mut self,
-        targets: Vec<(TopicPartition, i64, i32)>,
-        wait: Duration,
-    ) -> Result<Vec<(TopicPartition, fetcher::FetchedPartition)>, Error> {
-        self.rotate = self.rotate.wrapping_add(1);
-        let grouped = fetcher::by_leader(targets, self.rotate);
-        let mut calls = Vec::new();
-        let mut failed = false;
-        for (leader, list) in grouped {
-            match self.fetch_conn(leader).await {
-                Ok(c) => calls.push((c, list)),
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!(leader, error = %e, "cannot reach partition leader");
-                    failed = true;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let timeout = self.client.cluster.request_timeout();
-        let config = &self.config;
-        let results = futures::future::join_all(
-            calls
-                .iter()
-                .map(|(c, list)| fetcher::fetch(c, list, config, wait, timeout)),
-        )
-        .await;
-        let mut out = Vec::new();
-        for r in results {
-            match r {
-                Ok(parts) => out.extend(parts),
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!(error = %e, "fetch failed");
-                    failed = true;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        if failed {
-            self.client.cluster.invalidate();
-            tokio::time::sleep(self.client.cluster.config.retry_backoff).await;
-        }
-        Ok(out)
-    }
-
-    async fn fetch_into_buffer(&mut self, wait: Duration) -> Result<(), Error> {
-        let mut targets = Vec::new();
-        for (tp, p) in &self.partitions {
-            let Pos::Known(offset) = p else { continue };
-            match self.client.cluster.cached_leader(&tp.topic, tp.partition) {
-                Some(l) => targets.push((tp.clone(), *offset, l)),
-                None => self.client.cluster.invalidate(),
-            }
-        }
-        if targets.is_empty() {
-            // Leaders unknown: refresh metadata (bounded by the request timeout).
-            let topics: Vec<String> = self.partitions.keys().map(|tp| tp.topic.clone()).collect();
-            self.client.cluster.refresh(&topics).await?;
-            tokio::time::sleep(self.client.cluster.config.retry_backoff.min(wait)).await;
-            return Ok(());
-        }
-        let requested: HashMap<TopicPartition, i64> =
-            targets.iter().map(|(tp, o, _)| (tp.clone(), *o)).collect();
-        let results = self.fetch_round(targets, wait).await?;
-        for (tp, fp) in results {
-            let Some(&asked) = requested.get(&tp) else {
-                continue;
-            };
-            if self.partitions.get(&tp) != Some(&Pos::Known(asked)) {
-                continue;
-            }
-            match fp.error {
-                KafkaCode::None => {
-                    let Some(data) = fp.records else { continue };
-                    let (recs, next) = fetcher::records_from(
-                        &tp,
-                        &data,
-                        asked,
-                        None,
-                        self.config.max_decompressed_batch_bytes,
-                    )?;
-                    self.buffer.extend(recs);
-                    self.partitions.insert(tp, Pos::Known(next));
-                }
-                KafkaCode::OffsetOutOfRange => match self.config.auto_offset_reset {
-                    OffsetReset::None => {
-                        return Err(Error::kafka(
-                            KafkaCode::OffsetOutOfRange,
-                            format!("{tp} at offset {asked}"),
-                        ));
-                    }
-                    policy => {
-                        tracing::info!(%tp, offset = asked, ?policy, "offset out of range, resetting");
-                        self.partitions.insert(tp, Pos::Reset(policy));
-                    }
-                },
-                code if code.is_retriable() => {
-                    if needs_metadata_refresh(code) {
-                        self.client.cluster.invalidate();
-                    }
-                }
-                code => return Err(Error::kafka(code, format!("fetch {tp} at offset {asked}"))),
-            }
-        }
-        Ok(())
+    /// Drops buffered records and paused marks of partitions no longer assigned.
+    fn retain_owned(&mut self) {
+        let keep = &self.partitions;
+        self.buffer
+            .retain(|r| keep.contains_key(&TopicPartition::new(r.topic.clone(), r.partition)));
+        self.paused.retain(|tp| keep.contains_key(tp));
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_groups;

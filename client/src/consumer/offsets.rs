@@ -8,7 +8,9 @@ use std::time::Duration;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
+};
 use kafka_protocol::messages::{
     ApiKey, FindCoordinatorRequest, GroupId, OffsetCommitRequest, OffsetFetchRequest, TopicName,
 };
@@ -117,11 +119,14 @@ pub(crate) async fn commit(
     Ok(())
 }
 
-/// Fetches committed offsets; `None` where the group has no offset for a partition.
+/// Fetches committed offsets; `None` where the group has no offset for a partition. With
+/// `require_stable` (read_committed, v7+) the broker answers UNSTABLE_OFFSET_COMMIT while a
+/// transactional commit is pending. v8+ uses the batched layout (a list of groups).
 pub(crate) async fn fetch_committed(
     conn: &Connection,
     group_id: &str,
     tps: &[TopicPartition],
+    require_stable: bool,
     timeout: Duration,
 ) -> Result<BTreeMap<TopicPartition, Option<i64>>, Error> {
     let v = conn.version(ApiKey::OffsetFetch)?;
@@ -133,39 +138,91 @@ pub(crate) async fn fetch_committed(
             .push(tp.partition);
     }
     let mut req = OffsetFetchRequest::default();
-    req.group_id = GroupId(s(group_id));
-    req.topics = Some(
-        by_topic
-            .into_iter()
-            .map(|(t, partition_indexes)| {
-                let mut rt = OffsetFetchRequestTopic::default();
-                rt.name = TopicName(s(t));
-                rt.partition_indexes = partition_indexes;
-                rt
-            })
-            .collect(),
-    );
+    if v >= 7 {
+        req.require_stable = require_stable;
+    }
+    if v >= 8 {
+        let mut g = OffsetFetchRequestGroup::default();
+        g.group_id = GroupId(s(group_id));
+        g.member_epoch = -1;
+        g.topics = Some(
+            by_topic
+                .into_iter()
+                .map(|(t, partition_indexes)| {
+                    let mut rt = OffsetFetchRequestTopics::default();
+                    rt.name = TopicName(s(t));
+                    rt.partition_indexes = partition_indexes;
+                    rt
+                })
+                .collect(),
+        );
+        req.groups = vec![g];
+    } else {
+        req.group_id = GroupId(s(group_id));
+        req.topics = Some(
+            by_topic
+                .into_iter()
+                .map(|(t, partition_indexes)| {
+                    let mut rt = OffsetFetchRequestTopic::default();
+                    rt.name = TopicName(s(t));
+                    rt.partition_indexes = partition_indexes;
+                    rt
+                })
+                .collect(),
+        );
+    }
     let resp = conn.send(&req, v, timeout).await?;
-    if v >= 2 && resp.error_code != 0 {
+    // (topic, partition, committed offset, error code), from either layout.
+    let mut found: Vec<(String, i32, i64, i16)> = Vec::new();
+    let group_error = if v >= 8 {
+        let Some(g) = resp.groups.iter().find(|g| g.group_id.0.as_str() == group_id) else {
+            return Err(Error::Protocol(format!(
+                "OffsetFetch answer from {} lacks group '{group_id}'",
+                conn.broker()
+            )));
+        };
+        for t in &g.topics {
+            for p in &t.partitions {
+                found.push((
+                    t.name.0.to_string(),
+                    p.partition_index,
+                    p.committed_offset,
+                    p.error_code,
+                ));
+            }
+        }
+        g.error_code
+    } else {
+        for t in &resp.topics {
+            for p in &t.partitions {
+                found.push((
+                    t.name.0.to_string(),
+                    p.partition_index,
+                    p.committed_offset,
+                    p.error_code,
+                ));
+            }
+        }
+        if v >= 2 { resp.error_code } else { 0 }
+    };
+    if group_error != 0 {
         return Err(Error::kafka(
-            resp.error_code,
+            group_error,
             format!("OffsetFetch for group '{group_id}'"),
         ));
     }
     let mut out: BTreeMap<TopicPartition, Option<i64>> =
         tps.iter().map(|tp| (tp.clone(), None)).collect();
-    for t in &resp.topics {
-        for p in &t.partitions {
-            let tp = TopicPartition::new(t.name.0.to_string(), p.partition_index);
-            if p.error_code != 0 && p.error_code != KafkaCode::UnknownTopicOrPartition.code() {
-                return Err(Error::kafka(
-                    p.error_code,
-                    format!("OffsetFetch {tp} for group '{group_id}'"),
-                ));
-            }
-            if let Some(slot) = out.get_mut(&tp) {
-                *slot = (p.committed_offset >= 0).then_some(p.committed_offset);
-            }
+    for (topic, partition, committed, code) in found {
+        let tp = TopicPartition::new(topic, partition);
+        if code != 0 && code != KafkaCode::UnknownTopicOrPartition.code() {
+            return Err(Error::kafka(
+                code,
+                format!("OffsetFetch {tp} for group '{group_id}'"),
+            ));
+        }
+        if let Some(slot) = out.get_mut(&tp) {
+            *slot = (committed >= 0).then_some(committed);
         }
     }
     Ok(out)

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Consumer, fetcher};
 use crate::cluster::needs_metadata_refresh;
+use crate::config::IsolationLevel;
 use crate::error::{Error, KafkaCode};
 use crate::types::{ConsumerRecord, OffsetRange, TopicPartition};
 
@@ -47,7 +48,7 @@ impl Consumer {
                 targets.push((tp.clone(), next[i], leader));
             }
             let results = self
-                .fetch_round(targets, self.config.fetch_max_wait)
+                .fetch_round(targets, self.config.fetch_max_wait, false)
                 .await?;
             let mut progressed = false;
             for (tp, fp) in results {
@@ -68,24 +69,26 @@ impl Consumer {
                     }
                     code => return Err(Error::kafka(code, format!("fetch_ranges {tp}"))),
                 }
-                let Some(data) = fp.records else { continue };
+                let Some(data) = fp.records.clone() else { continue };
                 let (recs, after) = fetcher::records_from(
                     &tp,
                     &data,
                     next[i],
                     Some(ranges[i].until),
                     self.config.max_decompressed_batch_bytes,
+                    self.config.isolation_level,
+                    fp.aborted.as_deref(),
                 )?;
                 if after > next[i] {
                     progressed = true;
                     next[i] = after;
                     found[i].extend(recs);
-                } else if fp.high_watermark <= next[i] {
+                } else if fetch_end(&fp, self.config.isolation_level) <= next[i] {
                     return Err(Error::kafka(
                         KafkaCode::OffsetOutOfRange,
                         format!(
-                            "fetch_ranges {tp}: offsets [{}, {}) are beyond the high watermark {}",
-                            next[i], ranges[i].until, fp.high_watermark
+                            "fetch_ranges {tp}: offsets [{}, {}) are beyond the readable end {}",
+                            next[i], ranges[i].until, fetch_end(&fp, self.config.isolation_level)
                         ),
                     ));
                 }
@@ -103,5 +106,14 @@ impl Consumer {
             }
         }
         Ok(found.into_iter().flatten().collect())
+    }
+}
+
+/// The end of what a fetch can return: the high watermark, or for read_committed the last
+/// stable offset.
+fn fetch_end(fp: &fetcher::FetchedPartition, isolation: IsolationLevel) -> i64 {
+    match isolation {
+        IsolationLevel::ReadCommitted if fp.last_stable_offset >= 0 => fp.last_stable_offset,
+        _ => fp.high_watermark,
     }
 }

@@ -68,7 +68,8 @@ pub struct RecordBatch {
     pub producer_epoch: i16,
     /// Sequence number of the first record.
     pub base_sequence: i32,
-    /// The records; empty for control batches (their markers are not decoded).
+    /// The records. In a control batch they are the transaction markers (never shown to
+    /// applications; see [`RecordBatch::control_type`]).
     pub records: Vec<Record>,
 }
 
@@ -81,6 +82,17 @@ impl RecordBatch {
     /// Whether this is a control batch (transaction commit/abort markers).
     pub fn is_control(&self) -> bool {
         self.attributes & ATTR_CONTROL != 0
+    }
+
+    /// The marker type of a control batch: 0 = ABORT, 1 = COMMIT (the key of its first
+    /// record is `version: i16, type: i16`). `None` for data batches or a malformed marker.
+    pub fn control_type(&self) -> Option<i16> {
+        if !self.is_control() {
+            return None;
+        }
+        let key = self.records.first()?.key.as_ref()?;
+        let t = key.get(2..4)?;
+        Some(i16::from_be_bytes([t[0], t[1]]))
     }
 
     /// Whether this batch belongs to a transaction.

@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::batch::{
-    ATTR_CONTROL, ATTR_LOG_APPEND_TIME, BATCH_HEADER_LEN, CRC_START, MAGIC_OFFSET, Record,
+    ATTR_LOG_APPEND_TIME, BATCH_HEADER_LEN, CRC_START, MAGIC_OFFSET, Record,
     RecordBatch,
 };
 use super::varint::Reader;
@@ -142,10 +142,6 @@ pub fn decode_batch(data: Bytes, max_decompressed: usize) -> Result<RecordBatch,
         .map_err(|_| Error::CorruptRecord(format!("negative record count {count}")))?;
     if batch.last_offset_delta < 0 {
         return Err(Error::CorruptRecord("negative last offset delta".into()));
-    }
-    if attributes & ATTR_CONTROL != 0 {
-        // Transaction markers: never delivered, only their offsets matter.
-        return Ok(batch);
     }
     let codec = Compression::from_attribute(attributes).ok_or_else(|| {
         Error::CorruptRecord(format!("unknown compression codec {}", attributes & 0x07))

@@ -151,13 +151,13 @@ mod tests {
     }
 
     #[test]
-    fn control_batches_carry_offsets_only() {
+    fn control_batches_name_their_marker() {
         let mut b = BatchBuilder::new(Compression::None).with_attribute_bits(ATTR_CONTROL);
         b.append(5, Some(&[0, 0, 0, 0]), Some(&[0, 0, 0, 0, 0, 0]), &[])
             .unwrap();
         let batch = decode_batch(b.build(7).unwrap(), LIMIT).unwrap();
         assert!(batch.is_control());
-        assert!(batch.records.is_empty());
+        assert_eq!(batch.control_type(), Some(0), "an ABORT marker");
         assert_eq!(batch.last_offset(), 7);
     }
 

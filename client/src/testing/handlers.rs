@@ -223,11 +223,8 @@ fn append(log: &mut Log, records: &Bytes) -> Result<i64, i16> {
                 None if seq != 0 => return Err(59), // UNKNOWN_PRODUCER_ID
                 None => {}
                 Some(p) if epoch < p.epoch => return Err(47), // INVALID_PRODUCER_EPOCH
-                Some(p) if epoch > p.epoch => {
-                    if seq != 0 {
-                        return Err(45);
-                    }
-                }
+                Some(p) if epoch > p.epoch && seq != 0 => return Err(45),
+                Some(p) if epoch > p.epoch => {}
                 Some(p) => {
                     if let Some(&(_, _, off)) = p
                         .recent
@@ -314,12 +311,25 @@ fn produce(st: &FakeState, req: ProduceRequest, v: i16) -> Reply {
     body(&resp, v)
 }
 
+/// The topic a Fetch names: by id from v13, by name before.
+fn fetch_topic_name(d: &super::Data, t: &kafka_protocol::messages::fetch_request::FetchTopic) -> String {
+    if !t.topic_id.is_nil() {
+        return d
+            .topics
+            .iter()
+            .find(|(_, topic)| topic.id == t.topic_id)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+    }
+    t.topic.0.to_string()
+}
+
 fn has_data(st: &FakeState, req: &FetchRequest) -> bool {
     let d = st.data();
     req.topics.iter().any(|t| {
         t.partitions.iter().any(|p| {
             d.topics
-                .get(t.topic.0.as_str())
+                .get(&fetch_topic_name(&d, t))
                 .and_then(|tt| tt.partitions.get(p.partition as usize))
                 .is_some_and(|log| log.next_offset > p.fetch_offset)
         })
@@ -341,6 +351,8 @@ async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
     for t in &req.topics {
         let mut tr = FetchableTopicResponse::default();
         tr.topic = t.topic.clone();
+        tr.topic_id = t.topic_id;
+        let name = fetch_topic_name(&st.data(), t);
         for p in &t.partitions {
             let mut pd = PartitionData::default();
             pd.partition_index = p.partition;
@@ -348,10 +360,11 @@ async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
             let d = st.data();
             match d
                 .topics
-                .get(t.topic.0.as_str())
+                .get(&name)
                 .and_then(|tt| tt.partitions.get(p.partition as usize))
             {
                 _ if code != 0 => pd.error_code = code,
+                None if v >= 13 => pd.error_code = 100, // UNKNOWN_TOPIC_ID
                 None => pd.error_code = 3,
                 Some(log) => {
                     pd.high_watermark = log.next_offset;
@@ -611,17 +624,43 @@ fn offset_commit(st: &FakeState, req: OffsetCommitRequest, v: i16) -> Reply {
 
 fn offset_fetch(st: &FakeState, req: OffsetFetchRequest, v: i16) -> Reply {
     let d = st.data();
-    let g = d.groups.get(req.group_id.0.as_str());
+    let offset = |group: &str, topic: &str, p: i32| {
+        d.groups
+            .get(group)
+            .and_then(|g| g.offsets.get(&(topic.to_owned(), p)).copied())
+            .unwrap_or(-1)
+    };
     let mut resp = OffsetFetchResponse::default();
+    if v >= 8 {
+        use kafka_protocol::messages::offset_fetch_response::{
+            OffsetFetchResponseGroup, OffsetFetchResponsePartitions, OffsetFetchResponseTopics,
+        };
+        for g in req.groups {
+            let mut gr = OffsetFetchResponseGroup::default();
+            gr.group_id = g.group_id.clone();
+            for t in g.topics.unwrap_or_default() {
+                let mut tr = OffsetFetchResponseTopics::default();
+                tr.name = t.name.clone();
+                for p in t.partition_indexes {
+                    let mut pr = OffsetFetchResponsePartitions::default();
+                    pr.partition_index = p;
+                    pr.committed_offset = offset(g.group_id.0.as_str(), t.name.0.as_str(), p);
+                    pr.metadata = Some(s(""));
+                    tr.partitions.push(pr);
+                }
+                gr.topics.push(tr);
+            }
+            resp.groups.push(gr);
+        }
+        return body(&resp, v);
+    }
     for t in req.topics.unwrap_or_default() {
         let mut tr = OffsetFetchResponseTopic::default();
         tr.name = t.name.clone();
         for p in t.partition_indexes {
             let mut pr = OffsetFetchResponsePartition::default();
             pr.partition_index = p;
-            pr.committed_offset = g
-                .and_then(|g| g.offsets.get(&(t.name.0.to_string(), p)).copied())
-                .unwrap_or(-1);
+            pr.committed_offset = offset(req.group_id.0.as_str(), t.name.0.as_str(), p);
             pr.metadata = Some(s(""));
             tr.partitions.push(pr);
         }
