@@ -445,7 +445,10 @@ mod tests {
         future.put_i16(7);
         future.extend_from_slice(&buf[2..]);
         future.put_i32(99);
-        assert_eq!(decode_subscription(future.freeze()).unwrap().topics, vec!["t"]);
+        assert_eq!(
+            decode_subscription(future.freeze()).unwrap().topics,
+            vec!["t"]
+        );
     }
 
     #[test]

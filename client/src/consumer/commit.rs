@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::Consumer;
 use super::group::Flags;
 use super::offsets::{self, CommitIdentity};
-use super::Consumer;
 use crate::connection::Connection;
 use crate::error::{Error, KafkaCode};
 use crate::metrics::Metrics;
@@ -62,7 +62,9 @@ pub(crate) struct Committer {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("offsets", &self.offsets).finish()
+        f.debug_struct("Job")
+            .field("offsets", &self.offsets)
+            .finish()
     }
 }
 
@@ -221,8 +223,8 @@ impl Consumer {
             attempt += 1;
             let conn = group.coordinator(&cluster).await?;
             let group_id = group.group_id.clone();
-            let require_stable = self.config.isolation_level
-                == crate::config::IsolationLevel::ReadCommitted;
+            let require_stable =
+                self.config.isolation_level == crate::config::IsolationLevel::ReadCommitted;
             match offsets::fetch_committed(
                 &conn,
                 &group_id,

@@ -198,7 +198,7 @@ impl AbortedFilter {
     fn new(list: &[(i64, i64)]) -> Self {
         let mut pending: Vec<(i64, i64)> = list.to_vec();
         // Sorted descending so the smallest first offset pops from the end.
-        pending.sort_by(|a, b| b.1.cmp(&a.1));
+        pending.sort_by_key(|a| std::cmp::Reverse(a.1));
         AbortedFilter {
             pending,
             aborted: HashSet::new(),

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::fetcher::{self, FetchedPartition};
+use super::session::FetchSession;
 use super::{Consumer, FetchLink, Pos};
 use crate::cluster::needs_metadata_refresh;
 use crate::config::{IsolationLevel, OffsetReset};
 use crate::connection::Connection;
 use crate::error::{Error, KafkaCode};
-use super::session::FetchSession;
 use crate::types::{OffsetSpec, TopicPartition};
 
 impl Consumer {
@@ -132,14 +132,7 @@ impl Consumer {
             let list = addrs.iter().find(|(a, _)| a == addr).map(|(_, l)| l)?;
             let session: Option<&mut FetchSession> = sessions.then_some(&mut link.session);
             Some(fetcher::fetch(
-                &link.conn,
-                list,
-                config,
-                wait,
-                timeout,
-                session,
-                &metadata,
-                &metrics,
+                &link.conn, list, config, wait, timeout, session, &metadata, &metrics,
             ))
         });
         let results = futures::future::join_all(calls).await;

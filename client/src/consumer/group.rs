@@ -349,6 +349,7 @@ impl Membership {
                 format!("SyncGroup '{}'", self.group_id),
             ));
         }
+
         let assignment = assignor::decode_assignment(sresp.assignment)?;
         tracing::debug!(group = %self.group_id, member = %self.member_id, generation = self.generation_id, ?assignment, "joined");
         Ok(Some(assignment))

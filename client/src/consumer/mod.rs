@@ -248,10 +248,7 @@ impl Consumer {
             }
             self.resolve_positions().await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let fetchable = self
-                .partitions
-                .keys()
-                .any(|tp| !self.paused.contains(tp));
+            let fetchable = self.partitions.keys().any(|tp| !self.paused.contains(tp));
             if !fetchable {
                 if remaining.is_zero() {
                     return Ok(Vec::new());
@@ -272,7 +269,10 @@ impl Consumer {
     /// Like [`poll`](Self::poll), grouped by partition (partitions in the order their first
     /// record was fetched; records in offset order). For high-throughput processing per
     /// partition; `max_poll_records` applies to the total.
-    pub async fn poll_batches(&mut self, timeout: Duration) -> Result<Vec<PartitionRecords>, Error> {
+    pub async fn poll_batches(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Vec<PartitionRecords>, Error> {
         let records = self.poll(timeout).await?;
         let mut out: Vec<PartitionRecords> = Vec::new();
         let mut index: HashMap<TopicPartition, usize> = HashMap::new();
@@ -299,7 +299,9 @@ impl Consumer {
         Metrics::add(&metrics.records_consumed, out.len() as u64);
         let bytes: usize = out
             .iter()
-            .map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.as_ref().map_or(0, |v| v.len()))
+            .map(|r| {
+                r.key.as_ref().map_or(0, |k| k.len()) + r.value.as_ref().map_or(0, |v| v.len())
+            })
             .sum();
         Metrics::add(&metrics.record_bytes_consumed, bytes as u64);
         out
@@ -440,4 +442,4 @@ impl Consumer {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_groups;
+mod tests_features;

@@ -175,7 +175,11 @@ pub(crate) async fn fetch_committed(
     // (topic, partition, committed offset, error code), from either layout.
     let mut found: Vec<(String, i32, i64, i16)> = Vec::new();
     let group_error = if v >= 8 {
-        let Some(g) = resp.groups.iter().find(|g| g.group_id.0.as_str() == group_id) else {
+        let Some(g) = resp
+            .groups
+            .iter()
+            .find(|g| g.group_id.0.as_str() == group_id)
+        else {
             return Err(Error::Protocol(format!(
                 "OffsetFetch answer from {} lacks group '{group_id}'",
                 conn.broker()

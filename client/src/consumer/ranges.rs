@@ -69,7 +69,9 @@ impl Consumer {
                     }
                     code => return Err(Error::kafka(code, format!("fetch_ranges {tp}"))),
                 }
-                let Some(data) = fp.records.clone() else { continue };
+                let Some(data) = fp.records.clone() else {
+                    continue;
+                };
                 let (recs, after) = fetcher::records_from(
                     &tp,
                     &data,
@@ -88,7 +90,9 @@ impl Consumer {
                         KafkaCode::OffsetOutOfRange,
                         format!(
                             "fetch_ranges {tp}: offsets [{}, {}) are beyond the readable end {}",
-                            next[i], ranges[i].until, fetch_end(&fp, self.config.isolation_level)
+                            next[i],
+                            ranges[i].until,
+                            fetch_end(&fp, self.config.isolation_level)
                         ),
                     ));
                 }

@@ -65,9 +65,7 @@ impl Consumer {
             }
         }
         if changed {
-            self.client
-                .cluster
-                .add_interest(self.subscription.topics());
+            self.client.cluster.add_interest(self.subscription.topics());
             self.request_rejoin();
         }
         Ok(())

@@ -131,11 +131,6 @@ impl FetchSession {
     pub(crate) fn reset(&mut self) {
         *self = FetchSession::default();
     }
-
-    #[cfg(test)]
-    pub(crate) fn id(&self) -> i32 {
-        self.id
-    }
 }
 
 #[cfg(test)]

@@ -62,7 +62,12 @@ pub(crate) fn assign(
         .iter()
         .map(|m| all.iter().filter(|tp| m.topics.contains(&tp.topic)).count())
         .collect();
-    let sharers = |tp: &TopicPartition| order.iter().filter(|m| m.topics.contains(&tp.topic)).count();
+    let sharers = |tp: &TopicPartition| {
+        order
+            .iter()
+            .filter(|m| m.topics.contains(&tp.topic))
+            .count()
+    };
     for i in 0..order.len() {
         // The fair share of member i: its eligible partitions split among the members
         // eligible for them, rounded up (exact for equal subscriptions).

@@ -14,7 +14,14 @@ use crate::testing::FakeBroker;
 use crate::types::{OffsetRange, ProducerRecord, TopicPartition};
 
 /// Produces `n` records `prefix-i` to partition `p`, in batches of `per_batch`.
-async fn produce(client: &Client, topic: &str, p: i32, n: usize, per_batch: usize, prefix: &str) {
+pub(super) async fn produce(
+    client: &Client,
+    topic: &str,
+    p: i32,
+    n: usize,
+    per_batch: usize,
+    prefix: &str,
+) {
     let producer = client.producer(ProducerConfig {
         linger: Duration::from_secs(3600),
         ..Default::default()
@@ -33,7 +40,7 @@ async fn produce(client: &Client, topic: &str, p: i32, n: usize, per_batch: usiz
     }
 }
 
-fn earliest(group: Option<&str>) -> ConsumerConfig {
+pub(super) fn earliest(group: Option<&str>) -> ConsumerConfig {
     ConsumerConfig {
         group_id: group.map(str::to_owned),
         auto_offset_reset: OffsetReset::Earliest,
@@ -43,14 +50,14 @@ fn earliest(group: Option<&str>) -> ConsumerConfig {
     }
 }
 
-fn values(recs: &[crate::ConsumerRecord]) -> Vec<String> {
+pub(super) fn values(recs: &[crate::ConsumerRecord]) -> Vec<String> {
     recs.iter()
         .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
         .collect()
 }
 
 /// Polls until `n` records arrived (or panics after 10 s).
-async fn poll_n(c: &mut crate::Consumer, n: usize) -> Vec<crate::ConsumerRecord> {
+pub(super) async fn poll_n(c: &mut crate::Consumer, n: usize) -> Vec<crate::ConsumerRecord> {
     let mut out = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while out.len() < n {

@@ -10,8 +10,7 @@
 use bytes::Bytes;
 
 use super::batch::{
-    ATTR_LOG_APPEND_TIME, BATCH_HEADER_LEN, CRC_START, MAGIC_OFFSET, Record,
-    RecordBatch,
+    ATTR_LOG_APPEND_TIME, BATCH_HEADER_LEN, CRC_START, MAGIC_OFFSET, Record, RecordBatch,
 };
 use super::varint::Reader;
 use crate::compression;

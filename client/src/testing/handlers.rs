@@ -312,7 +312,10 @@ fn produce(st: &FakeState, req: ProduceRequest, v: i16) -> Reply {
 }
 
 /// The topic a Fetch names: by id from v13, by name before.
-fn fetch_topic_name(d: &super::Data, t: &kafka_protocol::messages::fetch_request::FetchTopic) -> String {
+fn fetch_topic_name(
+    d: &super::Data,
+    t: &kafka_protocol::messages::fetch_request::FetchTopic,
+) -> String {
     if !t.topic_id.is_nil() {
         return d
             .topics
@@ -324,80 +327,184 @@ fn fetch_topic_name(d: &super::Data, t: &kafka_protocol::messages::fetch_request
     t.topic.0.to_string()
 }
 
-fn has_data(st: &FakeState, req: &FetchRequest) -> bool {
+/// One partition a Fetch covers: (topic, topic id, partition, fetch offset, max bytes).
+type Want = (String, uuid::Uuid, i32, i64, i32);
+
+fn has_data(st: &FakeState, wanted: &[Want]) -> bool {
     let d = st.data();
-    req.topics.iter().any(|t| {
-        t.partitions.iter().any(|p| {
-            d.topics
-                .get(&fetch_topic_name(&d, t))
-                .and_then(|tt| tt.partitions.get(p.partition as usize))
-                .is_some_and(|log| log.next_offset > p.fetch_offset)
-        })
+    wanted.iter().any(|(t, _, p, offset, _)| {
+        d.topics
+            .get(t)
+            .and_then(|tt| tt.partitions.get(*p as usize))
+            .is_some_and(|log| log.next_offset > *offset)
     })
 }
 
+/// Applies the request to its fetch session (KIP-227) when sessions are on; returns the
+/// partitions to answer for, whether the answer is incremental, and the session id.
+fn fetch_session(st: &FakeState, req: &FetchRequest) -> Result<(Vec<Want>, bool, i32), i16> {
+    let mut d = st.data();
+    let mut named: Vec<Want> = Vec::new();
+    for t in &req.topics {
+        let name = fetch_topic_name(&d, t);
+        for p in &t.partitions {
+            named.push((
+                name.clone(),
+                t.topic_id,
+                p.partition,
+                p.fetch_offset,
+                p.partition_max_bytes,
+            ));
+        }
+    }
+    let sessions_on = st.faults().fetch_sessions;
+    if !sessions_on || (req.session_id == 0 && req.session_epoch == -1) {
+        return Ok((named, false, 0));
+    }
+    if req.session_id == 0 {
+        if req.session_epoch != 0 {
+            return Err(71);
+        }
+        d.next_session += 1;
+        let id = d.next_session;
+        let map = named
+            .iter()
+            .map(|w| ((w.0.clone(), w.2), w.clone()))
+            .collect();
+        d.sessions.insert(id, (1, map));
+        return Ok((named, false, id));
+    }
+    let forgotten: Vec<(String, i32)> = req
+        .forgotten_topics_data
+        .iter()
+        .flat_map(|f| {
+            let name = if f.topic_id.is_nil() {
+                f.topic.0.to_string()
+            } else {
+                d.topics
+                    .iter()
+                    .find(|(_, t)| t.id == f.topic_id)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default()
+            };
+            f.partitions.iter().map(move |p| (name.clone(), *p))
+        })
+        .collect();
+    let Some((epoch, map)) = d.sessions.get_mut(&req.session_id) else {
+        return Err(70);
+    };
+    if *epoch != req.session_epoch {
+        return Err(71);
+    }
+    *epoch += 1;
+    for w in named {
+        map.insert((w.0.clone(), w.2), w);
+    }
+    for k in forgotten {
+        map.remove(&k);
+    }
+    Ok((map.values().cloned().collect(), true, req.session_id))
+}
+
 async fn fetch(st: &FakeState, req: FetchRequest, v: i16) -> Reply {
+    st.fetch_sizes
+        .lock()
+        .unwrap()
+        .push(req.topics.iter().map(|t| t.partitions.len()).sum());
+    let mut resp = FetchResponse::default();
+    let (wanted, incremental, session_id) = match fetch_session(st, &req) {
+        Ok(w) => w,
+        Err(code) => {
+            resp.error_code = code;
+            return body(&resp, v);
+        }
+    };
+    resp.session_id = session_id;
     let deadline =
         tokio::time::Instant::now() + Duration::from_millis(req.max_wait_ms.max(0) as u64);
     loop {
         let notified = st.appended.notified();
-        if has_data(st, &req) || tokio::time::Instant::now() >= deadline {
+        if has_data(st, &wanted) || tokio::time::Instant::now() >= deadline {
             break;
         }
         let _ = tokio::time::timeout_at(deadline, notified).await;
     }
-    let truncate = st.faults().truncate_fetch;
-    let mut resp = FetchResponse::default();
-    for t in &req.topics {
-        let mut tr = FetchableTopicResponse::default();
-        tr.topic = t.topic.clone();
-        tr.topic_id = t.topic_id;
-        let name = fetch_topic_name(&st.data(), t);
-        for p in &t.partitions {
-            let mut pd = PartitionData::default();
-            pd.partition_index = p.partition;
-            let code = st.next_error(ApiKey::Fetch);
-            let d = st.data();
-            match d
-                .topics
-                .get(&name)
-                .and_then(|tt| tt.partitions.get(p.partition as usize))
-            {
-                _ if code != 0 => pd.error_code = code,
-                None if v >= 13 => pd.error_code = 100, // UNKNOWN_TOPIC_ID
-                None => pd.error_code = 3,
-                Some(log) => {
-                    pd.high_watermark = log.next_offset;
-                    pd.last_stable_offset = log.next_offset;
-                    if v >= 5 {
-                        pd.log_start_offset = log.log_start;
-                    }
-                    if p.fetch_offset > log.next_offset || p.fetch_offset < log.log_start {
-                        pd.error_code = 1;
-                    } else {
-                        let mut out = BytesMut::new();
-                        for (_, last, _, b) in &log.batches {
-                            if *last < p.fetch_offset {
-                                continue;
-                            }
-                            if !out.is_empty()
-                                && out.len() + b.len() > p.partition_max_bytes as usize
-                            {
-                                break;
-                            }
-                            out.extend_from_slice(b);
+    let (truncate, aborted) = {
+        let f = st.faults();
+        (f.truncate_fetch, f.aborted.clone())
+    };
+    for (name, topic_id, partition, fetch_offset, max_bytes) in &wanted {
+        let mut pd = PartitionData::default();
+        pd.partition_index = *partition;
+        let code = st.next_error(ApiKey::Fetch);
+        let d = st.data();
+        match d
+            .topics
+            .get(name)
+            .and_then(|tt| tt.partitions.get(*partition as usize))
+        {
+            _ if code != 0 => pd.error_code = code,
+            None if v >= 13 => pd.error_code = 100, // UNKNOWN_TOPIC_ID
+            None => pd.error_code = 3,
+            Some(log) => {
+                pd.high_watermark = log.next_offset;
+                pd.last_stable_offset = log.next_offset;
+                if v >= 5 {
+                    pd.log_start_offset = log.log_start;
+                }
+                if req.isolation_level == 1 && v >= 4 {
+                    pd.aborted_transactions = Some(
+                        aborted
+                            .iter()
+                            .map(|&(pid, first)| {
+                                let mut a = kafka_protocol::messages::fetch_response::AbortedTransaction::default();
+                                a.producer_id = ProducerId(pid);
+                                a.first_offset = first;
+                                a
+                            })
+                            .collect(),
+                    );
+                }
+                if *fetch_offset > log.next_offset || *fetch_offset < log.log_start {
+                    pd.error_code = 1;
+                } else {
+                    let mut out = BytesMut::new();
+                    for (_, last, _, b) in &log.batches {
+                        if *last < *fetch_offset {
+                            continue;
                         }
-                        if !out.is_empty() && truncate > 0 {
-                            let keep = out.len().saturating_sub(truncate);
-                            out.truncate(keep);
+                        if !out.is_empty() && out.len() + b.len() > *max_bytes as usize {
+                            break;
                         }
-                        pd.records = Some(out.freeze());
+                        out.extend_from_slice(b);
                     }
+                    if !out.is_empty() && truncate > 0 {
+                        let keep = out.len().saturating_sub(truncate);
+                        out.truncate(keep);
+                    }
+                    pd.records = Some(out.freeze());
                 }
             }
-            tr.partitions.push(pd);
         }
-        resp.responses.push(tr);
+        let empty = pd.error_code == 0 && pd.records.as_ref().is_none_or(|r| r.is_empty());
+        if incremental && empty {
+            continue;
+        }
+        match resp.responses.last_mut() {
+            Some(tr)
+                if tr.topic.0.as_str() == name.as_str()
+                    || (v >= 13 && tr.topic_id == *topic_id) =>
+            {
+                tr.partitions.push(pd)
+            }
+            _ => {
+                let mut tr = FetchableTopicResponse::default();
+                tr.topic = TopicName(s(name));
+                tr.topic_id = *topic_id;
+                tr.partitions.push(pd);
+                resp.responses.push(tr);
+            }
+        }
     }
     body(&resp, v)
 }
@@ -553,7 +660,16 @@ fn sync_group(st: &FakeState, req: SyncGroupRequest, v: i16) -> Reply {
 
 fn heartbeat(st: &FakeState, req: HeartbeatRequest, v: i16) -> Reply {
     let code = st.next_error(ApiKey::Heartbeat);
-    let d = st.data();
+    let mut d = st.data();
+    if code == 25 {
+        // An injected UNKNOWN_MEMBER_ID: the coordinator really forgot the member.
+        if let Some(g) = d.groups.get_mut(req.group_id.0.as_str()) {
+            g.members.remove(req.member_id.as_str());
+            if g.leader == req.member_id.as_str() {
+                g.leader.clear();
+            }
+        }
+    }
     let mut resp = HeartbeatResponse::default();
     resp.error_code = match d.groups.get(req.group_id.0.as_str()) {
         _ if code != 0 => code,

@@ -73,6 +73,11 @@ pub(crate) struct Data {
     pub(crate) groups: HashMap<String, Group>,
     pub(crate) next_member: u32,
     pub(crate) next_producer_id: i64,
+    pub(crate) next_session: i32,
+    /// Fetch sessions: id -> (next epoch, partitions).
+    #[allow(clippy::type_complexity)]
+    pub(crate) sessions:
+        HashMap<i32, (i32, BTreeMap<(String, i32), (String, Uuid, i32, i64, i32)>)>,
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +99,10 @@ pub(crate) struct Faults {
     pub(crate) lose_responses: HashMap<i16, usize>,
     /// APIs left out of the ApiVersions answer (an older or limited broker).
     pub(crate) hidden_apis: Vec<i16>,
+    /// Create incremental fetch sessions (KIP-227) when asked.
+    pub(crate) fetch_sessions: bool,
+    /// Aborted transactions `(producer id, first offset)` listed in read_committed fetches.
+    pub(crate) aborted: Vec<(i64, i64)>,
 }
 
 /// Shared state of a fake broker.
@@ -103,6 +112,8 @@ pub(crate) struct FakeState {
     pub(crate) faults: Mutex<Faults>,
     /// (api key, version) of every request received, in order.
     pub(crate) seen: Mutex<Vec<(i16, i16)>>,
+    /// How many partitions each Fetch request named.
+    pub(crate) fetch_sizes: Mutex<Vec<usize>>,
     pub(crate) appended: Notify,
     /// Notified on every request received.
     pub(crate) received: Notify,
@@ -141,6 +152,19 @@ impl FakeState {
             id: Uuid::new_v4(),
             partitions: (0..partitions).map(|_| Log::default()).collect(),
         });
+    }
+
+    /// Appends an already-built batch whose base offset is the log's next offset.
+    pub(crate) fn push_batch(&self, topic: &str, partition: usize, batch: Bytes) {
+        let mut d = self.data();
+        let log = &mut d.topics.get_mut(topic).unwrap().partitions[partition];
+        let base = i64::from_be_bytes(batch[0..8].try_into().unwrap());
+        assert_eq!(base, log.next_offset, "batch must start at the log end");
+        let last = base + i64::from(i32::from_be_bytes(batch[23..27].try_into().unwrap()));
+        log.batches.push((base, last, 0, batch));
+        log.next_offset = last + 1;
+        drop(d);
+        self.appended.notify_waiters();
     }
 
     /// Forgets every idempotent producer (as a broker does when their state expires).
