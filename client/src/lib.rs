@@ -183,11 +183,14 @@ pub mod records;
 pub(crate) mod testing;
 pub mod types;
 
-pub use admin::Admin;
+pub use admin::{
+    Admin, AlterConfigOp, ConfigEntry, ConfigResource, ConfigSource, GroupDescription,
+    GroupListing, GroupMember,
+};
 pub use client::Client;
 pub use config::{
-    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, Idempotence, OffsetReset,
-    ProducerConfig,
+    Acks, AssignmentStrategy, ClientConfig, Compression, ConsumerConfig, Idempotence,
+    IsolationLevel, OffsetReset, ProducerConfig,
 };
 pub use consumer::{CommitFuture, Consumer, PartitionRecords, RebalanceListener};
 pub use error::{Error, KafkaCode};

@@ -20,7 +20,7 @@ mod fetcher;
 mod fetching;
 mod group;
 mod listener;
-mod offsets;
+pub(crate) mod offsets;
 mod ranges;
 mod rebalance;
 mod session;
@@ -52,6 +52,11 @@ enum Pos {
     Committed,
     /// Reset with this policy.
     Reset(crate::config::OffsetReset),
+}
+
+/// A consumer-group member's assignment from DescribeGroups (consumer-protocol bytes).
+pub(crate) fn decode_member_assignment(bytes: bytes::Bytes) -> Result<Vec<TopicPartition>, Error> {
+    assignor::decode_assignment(bytes)
 }
 
 /// What the consumer is subscribed to.

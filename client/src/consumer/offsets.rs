@@ -129,13 +129,54 @@ pub(crate) async fn fetch_committed(
     require_stable: bool,
     timeout: Duration,
 ) -> Result<BTreeMap<TopicPartition, Option<i64>>, Error> {
-    let v = conn.version(ApiKey::OffsetFetch)?;
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for tp in tps {
         by_topic
             .entry(tp.topic.as_str())
             .or_default()
             .push(tp.partition);
+    }
+    let found = offset_fetch(conn, group_id, Some(by_topic), require_stable, timeout).await?;
+    let mut out: BTreeMap<TopicPartition, Option<i64>> =
+        tps.iter().map(|tp| (tp.clone(), None)).collect();
+    for (tp, committed) in found {
+        if let Some(slot) = out.get_mut(&tp) {
+            *slot = committed;
+        }
+    }
+    Ok(out)
+}
+
+/// Every offset `group_id` has committed (OffsetFetch with no topic list).
+pub(crate) async fn fetch_all_committed(
+    conn: &Connection,
+    group_id: &str,
+    timeout: Duration,
+) -> Result<BTreeMap<TopicPartition, i64>, Error> {
+    let found = offset_fetch(conn, group_id, None, false, timeout).await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(tp, o)| o.map(|o| (tp, o)))
+        .collect())
+}
+
+/// One OffsetFetch; `topics: None` asks for everything the group committed.
+async fn offset_fetch(
+    conn: &Connection,
+    group_id: &str,
+    topics: Option<BTreeMap<&str, Vec<i32>>>,
+    require_stable: bool,
+    timeout: Duration,
+) -> Result<Vec<(TopicPartition, Option<i64>)>, Error> {
+    let v = conn.version(ApiKey::OffsetFetch)?;
+    if topics.is_none() && v < 2 {
+        return Err(Error::UnsupportedVersion {
+            broker: conn.broker().to_owned(),
+            api: "OffsetFetch (all topics)".into(),
+            ours_min: 2,
+            ours_max: 9,
+            theirs: format!("v{v}"),
+        });
     }
     let mut req = OffsetFetchRequest::default();
     if v >= 7 {
@@ -145,7 +186,7 @@ pub(crate) async fn fetch_committed(
         let mut g = OffsetFetchRequestGroup::default();
         g.group_id = GroupId(s(group_id));
         g.member_epoch = -1;
-        g.topics = Some(
+        g.topics = topics.map(|by_topic| {
             by_topic
                 .into_iter()
                 .map(|(t, partition_indexes)| {
@@ -154,12 +195,12 @@ pub(crate) async fn fetch_committed(
                     rt.partition_indexes = partition_indexes;
                     rt
                 })
-                .collect(),
-        );
+                .collect()
+        });
         req.groups = vec![g];
     } else {
         req.group_id = GroupId(s(group_id));
-        req.topics = Some(
+        req.topics = topics.map(|by_topic| {
             by_topic
                 .into_iter()
                 .map(|(t, partition_indexes)| {
@@ -168,8 +209,8 @@ pub(crate) async fn fetch_committed(
                     rt.partition_indexes = partition_indexes;
                     rt
                 })
-                .collect(),
-        );
+                .collect()
+        });
     }
     let resp = conn.send(&req, v, timeout).await?;
     // (topic, partition, committed offset, error code), from either layout.
@@ -215,8 +256,7 @@ pub(crate) async fn fetch_committed(
             format!("OffsetFetch for group '{group_id}'"),
         ));
     }
-    let mut out: BTreeMap<TopicPartition, Option<i64>> =
-        tps.iter().map(|tp| (tp.clone(), None)).collect();
+    let mut out = Vec::with_capacity(found.len());
     for (topic, partition, committed, code) in found {
         let tp = TopicPartition::new(topic, partition);
         if code != 0 && code != KafkaCode::UnknownTopicOrPartition.code() {
@@ -225,9 +265,7 @@ pub(crate) async fn fetch_committed(
                 format!("OffsetFetch {tp} for group '{group_id}'"),
             ));
         }
-        if let Some(slot) = out.get_mut(&tp) {
-            *slot = (committed >= 0).then_some(committed);
-        }
+        out.push((tp, (committed >= 0).then_some(committed)));
     }
     Ok(out)
 }

@@ -1,5 +1,6 @@
 //! Request handlers of the fake broker, one function per API.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -46,7 +47,7 @@ pub(crate) async fn handle(st: &FakeState, h: &RequestHeader, buf: Bytes) -> Rep
         ApiKey::OffsetCommit => offset_commit(st, decode(buf, v), v),
         ApiKey::OffsetFetch => offset_fetch(st, decode(buf, v), v),
         ApiKey::InitProducerId => init_producer_id(st, decode(buf, v), v),
-        other => panic!("fake broker does not implement {other:?}"),
+        other => super::admin_handlers::handle(st, other, buf, v),
     }
 }
 
@@ -754,7 +755,25 @@ fn offset_fetch(st: &FakeState, req: OffsetFetchRequest, v: i16) -> Reply {
         for g in req.groups {
             let mut gr = OffsetFetchResponseGroup::default();
             gr.group_id = g.group_id.clone();
-            for t in g.topics.unwrap_or_default() {
+            let topics = g.topics.unwrap_or_else(|| {
+                // No topic list: everything the group committed.
+                let mut by_topic: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+                if let Some(group) = d.groups.get(g.group_id.0.as_str()) {
+                    for (t, p) in group.offsets.keys() {
+                        by_topic.entry(t.clone()).or_default().push(*p);
+                    }
+                }
+                by_topic
+                    .into_iter()
+                    .map(|(t, ps)| {
+                        let mut rt = kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopics::default();
+                        rt.name = TopicName(s(&t));
+                        rt.partition_indexes = ps;
+                        rt
+                    })
+                    .collect()
+            });
+            for t in topics {
                 let mut tr = OffsetFetchResponseTopics::default();
                 tr.name = t.name.clone();
                 for p in t.partition_indexes {

@@ -6,6 +6,7 @@
 //! independent of kt-broker. Faults can be injected per API: error codes for the next N
 //! requests, dropping the connection, delaying, or advertising an old ApiVersions.
 
+mod admin_handlers;
 mod handlers;
 #[cfg(test)]
 mod kcat;
@@ -54,6 +55,7 @@ pub(crate) struct ProducerState {
 pub(crate) struct Topic {
     pub(crate) id: Uuid,
     pub(crate) partitions: Vec<Log>,
+    pub(crate) configs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default)]
@@ -151,6 +153,7 @@ impl FakeState {
         d.topics.entry(name.to_owned()).or_insert_with(|| Topic {
             id: Uuid::new_v4(),
             partitions: (0..partitions).map(|_| Log::default()).collect(),
+            configs: BTreeMap::new(),
         });
     }
 

@@ -1,9 +1,21 @@
-//! Topic administration: CreateTopics, DeleteTopics, and Metadata-based listing.
+//! The admin API.
 //!
-//! Create and delete go to the controller named in the metadata (any broker forwards them in
-//! KRaft clusters; older clusters require the controller) and are retried on NOT_CONTROLLER.
-//! Errors are reported per topic with Kafka's code names, e.g.
+//! * This file: topics (CreateTopics, DeleteTopics, Metadata-based listing and description).
+//! * `partitions.rs`: CreatePartitions, DeleteRecords, ListOffsets.
+//! * `configs.rs`: DescribeConfigs, IncrementalAlterConfigs.
+//! * `groups.rs`: ListGroups, DescribeGroups, DeleteGroups, a group's committed offsets.
+//!
+//! Topic and partition changes go to the controller named in the metadata (any broker
+//! forwards them in KRaft clusters; older clusters require the controller) and are retried
+//! on NOT_CONTROLLER. Errors are reported per item with Kafka's code names, e.g.
 //! `create topic 'mytopic': TOPIC_ALREADY_EXISTS (36)`.
+
+mod configs;
+mod groups;
+mod partitions;
+
+pub use configs::{AlterConfigOp, ConfigEntry, ConfigResource, ConfigSource};
+pub use groups::{GroupDescription, GroupListing, GroupMember};
 
 use std::sync::Arc;
 
@@ -18,12 +30,12 @@ use crate::error::{Error, KafkaCode};
 use crate::types::{NewTopic, TopicDescription};
 
 /// Attempts for a request that fails with NOT_CONTROLLER.
-const CONTROLLER_ATTEMPTS: usize = 3;
+pub(crate) const CONTROLLER_ATTEMPTS: usize = 3;
 
 /// The admin API. Get one from [`Client::admin`](crate::Client::admin).
 #[derive(Clone, Debug)]
 pub struct Admin {
-    cluster: Arc<Cluster>,
+    pub(crate) cluster: Arc<Cluster>,
 }
 
 /// Per-topic outcome of a create or delete.
@@ -34,7 +46,7 @@ impl Admin {
         Admin { cluster }
     }
 
-    async fn controller(&self) -> Result<Connection, Error> {
+    pub(crate) async fn controller(&self) -> Result<Connection, Error> {
         let md = self.cluster.metadata();
         if md.controller_id >= 0
             && md.brokers.contains_key(&md.controller_id)
@@ -48,7 +60,7 @@ impl Admin {
         self.cluster.any_connection().await
     }
 
-    fn timeout_ms(&self) -> i32 {
+    pub(crate) fn timeout_ms(&self) -> i32 {
         i32::try_from(self.cluster.request_timeout().as_millis()).unwrap_or(i32::MAX)
     }
 
@@ -206,7 +218,7 @@ impl Admin {
     }
 }
 
-fn with_message(context: String, msg: &str) -> String {
+pub(crate) fn with_message(context: String, msg: &str) -> String {
     if msg.is_empty() {
         context
     } else {
@@ -214,19 +226,21 @@ fn with_message(context: String, msg: &str) -> String {
     }
 }
 
-fn retry_on_not_controller(results: &TopicResults) -> bool {
+pub(crate) fn retry_on_not_controller(results: &TopicResults) -> bool {
     results
         .iter()
         .any(|(_, r)| matches!(r, Err(e) if e.kafka_code() == Some(KafkaCode::NotController)))
 }
 
-fn first_error(results: TopicResults) -> Result<(), Error> {
+pub(crate) fn first_error(results: TopicResults) -> Result<(), Error> {
     for (_, r) in results {
         r?;
     }
     Ok(())
 }
 
+#[cfg(test)]
+mod more_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
