@@ -65,6 +65,11 @@ pub struct BrokerConfig {
     /// `max.connections`: a node closes new connections at once while it has this many open
     /// (with a warning in the log).
     pub max_connections: usize,
+    /// `ssl.keystore` as PEM: the server certificate chain. With [`BrokerConfig::tls_key`],
+    /// every node listens with TLS only (see the crate docs).
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// `log.dirs`: keep topics, segment files and committed offsets here so a restart loses
     /// nothing acknowledged (None: memory only). See the crate docs for the layout and the
     /// durability policy.
@@ -94,6 +99,8 @@ impl Default for BrokerConfig {
             max_partitions_per_topic: 10_000,
             connections_max_idle: DEFAULT_CONNECTIONS_MAX_IDLE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls_cert: None,
+            tls_key: None,
             data_dir: None,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             segment_age: DEFAULT_SEGMENT_AGE,
@@ -140,6 +147,9 @@ impl BrokerConfig {
         }
         if self.group_min_session_timeout > self.group_max_session_timeout {
             return fail("group_min_session_timeout exceeds group_max_session_timeout".to_owned());
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return fail("tls_cert and tls_key go together: give both or neither".to_owned());
         }
         if self.connections_max_idle.is_zero() {
             return fail("connections_max_idle must be positive".to_owned());

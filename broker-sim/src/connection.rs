@@ -10,9 +10,13 @@ use std::io;
 use std::net::SocketAddr;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// The read side of a connection: a TCP half, or a TLS stream's.
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+/// The write side.
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Read buffer growth step; frames larger than this get exactly the room they need.
 const READ_CHUNK: usize = 64 * 1024;
@@ -57,24 +61,46 @@ fn sniff(prefix: &[u8; 4], peer: SocketAddr) -> Option<FrameError> {
 }
 
 /// A client connection: read half with its buffer, buffered write half.
-#[derive(Debug)]
 pub(crate) struct Connection {
-    reader: OwnedReadHalf,
-    writer: BufWriter<OwnedWriteHalf>,
+    reader: Reader,
+    writer: BufWriter<Writer>,
     buffer: BytesMut,
     peer: SocketAddr,
     max_request_size: usize,
 }
 
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .field("buffered", &self.buffer.len())
+            .finish()
+    }
+}
+
 impl Connection {
+    /// A plaintext connection.
     pub(crate) fn new(stream: TcpStream, peer: SocketAddr, max_request_size: usize) -> Self {
         let (reader, writer) = stream.into_split();
+        Connection::from_halves(Box::new(reader), Box::new(writer), peer, max_request_size)
+    }
+
+    /// A connection over any byte stream (a TLS session).
+    pub(crate) fn over<S>(stream: S, peer: SocketAddr, max_request_size: usize) -> Self
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let (reader, writer) = tokio::io::split(stream);
+        Connection::from_halves(Box::new(reader), Box::new(writer), peer, max_request_size)
+    }
+
+    fn from_halves(reader: Reader, writer: Writer, peer: SocketAddr, max: usize) -> Self {
         Connection {
             reader,
             writer: BufWriter::with_capacity(READ_CHUNK, writer),
             buffer: BytesMut::with_capacity(READ_CHUNK),
             peer,
-            max_request_size,
+            max_request_size: max,
         }
     }
 

@@ -44,6 +44,9 @@ pub enum BrokerError {
     /// corrupt file, no permission, ...). The message names the file.
     #[error("data directory: {0}")]
     Storage(String),
+    /// The TLS certificate or key could not be loaded (the message names the file).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Any other I/O failure of the listener.
     #[error("broker I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -42,7 +42,12 @@ pub(crate) struct Shared {
     pub(crate) max_idle: Duration,
     /// `max.connections`, per node.
     pub(crate) max_connections: usize,
+    /// Set when the listeners speak TLS (`tls.rs`).
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
+
+/// How long a client has to complete a TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The signals one node's tasks listen to.
 #[derive(Debug, Clone)]
@@ -119,14 +124,63 @@ async fn interrupted(signals: &mut NodeSignals) -> Interrupt {
     }
 }
 
+/// The connection over `stream`: plaintext, or after a TLS handshake. None (logged) when the
+/// handshake fails, times out, or the node stops first.
+async fn open(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    signals: &mut NodeSignals,
+) -> Option<Connection> {
+    let Some(tls) = &shared.tls else {
+        return Some(Connection::new(stream, peer, shared.max_request_size));
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(tls));
+    let handshake = async {
+        let mut first = [0u8; 1];
+        match stream.peek(&mut first).await {
+            Ok(0) => return Err("closed the connection before the TLS handshake".to_owned()),
+            // A TLS record starts with 0x16 (handshake); a Kafka size prefix starts with 0x00.
+            Ok(_) if first[0] != 0x16 => {
+                return Err("sent plaintext (not a TLS handshake) to the TLS listener; \
+                     configure it with security.protocol=SSL"
+                    .to_owned());
+            }
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        acceptor
+            .accept(stream)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {e}"))
+    };
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake) => r,
+        _ = interrupted(signals) => return None,
+    };
+    match outcome {
+        Ok(Ok(tls)) => Some(Connection::over(tls, peer, shared.max_request_size)),
+        Ok(Err(why)) => {
+            tracing::warn!(%peer, node = signals.node_id, "client {why}; closing the connection");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(%peer, node = signals.node_id, "no TLS handshake within {TLS_HANDSHAKE_TIMEOUT:?}; closing the connection");
+            None
+        }
+    }
+}
+
 /// Serves one connection until EOF, a framing error, its node stopping, or a fault.
 async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut signals: NodeSignals) {
     let node_id = signals.node_id;
     let state = &shared.state;
-    let mut conn = Connection::new(stream, peer, shared.max_request_size);
-    let client_host = peer.ip().to_string();
     // Only drops requested after this connection opened apply to it.
     signals.drop_all.mark_unchanged();
+    let Some(mut conn) = open(stream, peer, &shared, &mut signals).await else {
+        return;
+    };
+    let client_host = peer.ip().to_string();
     tracing::debug!(%peer, node = node_id, "connection opened");
     loop {
         let frame = tokio::select! {

@@ -85,6 +85,14 @@ pub(crate) struct BrokerArgs {
     /// max.connections; a warning is logged).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_connections: u32,
+    /// Serve TLS only (Kafka's SSL listener), with this PEM certificate chain (server
+    /// certificate first). Needs --tls-key. Clients need the issuing CA, e.g. kcat
+    /// `-X security.protocol=ssl -X ssl.ca.location=ca.pem`.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<std::path::PathBuf>,
     /// Keep topics, segment files and committed offsets in DIR, so a restart (even kill -9)
     /// loses nothing acknowledged: acks=all is answered after an fsync, acks=1 after the
     /// write. Without it everything is in memory and lost on exit. One broker per DIR.

@@ -98,6 +98,10 @@ impl Cluster {
                 rack: broker.rack.clone(),
             });
         }
+        let tls = match (&broker.tls_cert, &broker.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+            _ => None,
+        };
         let state = Arc::new(match &broker.data_dir {
             None => BrokerState::new(&broker, infos),
             Some(dir) => {
@@ -116,6 +120,7 @@ impl Cluster {
             max_request_size: broker.max_request_size,
             max_idle: broker.connections_max_idle,
             max_connections: broker.max_connections,
+            tls,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let timers = {

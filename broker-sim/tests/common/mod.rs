@@ -177,6 +177,14 @@ pub fn peer(path: &str, what: &str) -> Option<String> {
     None
 }
 
+/// Where `.ci/install-peers` put the peers: `$KT_PEERS_DIR`, else `<workspace>/target/peers`.
+pub fn peers_dir() -> std::path::PathBuf {
+    match std::env::var_os("KT_PEERS_DIR") {
+        Some(dir) => dir.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"),
+    }
+}
+
 /// A broker on its own multi-thread runtime, for tests that drive external processes with
 /// blocking std::process calls.
 pub struct TestBroker {
@@ -186,17 +194,17 @@ pub struct TestBroker {
 
 impl TestBroker {
     pub fn start() -> Self {
+        TestBroker::start_with(kt_broker::BrokerConfig::for_tests())
+    }
+
+    pub fn start_with(config: kt_broker::BrokerConfig) -> Self {
         init_logging();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let handle = rt
-            .block_on(kt_broker::Broker::start(
-                kt_broker::BrokerConfig::for_tests(),
-            ))
-            .unwrap();
+        let handle = rt.block_on(kt_broker::Broker::start(config)).unwrap();
         TestBroker {
             rt,
             handle: Some(handle),

@@ -13,6 +13,8 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         auto_create_topics: !args.no_auto_create,
         group_initial_rebalance_delay: args.group_initial_rebalance_delay,
         data_dir: args.data_dir.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
         connections_max_idle: args.connections_max_idle,
         max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
@@ -32,6 +34,11 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         );
     }
     let nodes = handle.nodes();
+    let transport = if args.tls_cert.is_some() {
+        "TLS"
+    } else {
+        "plaintext"
+    };
     let storage = match &args.data_dir {
         Some(dir) => format!(
             "data in {}: acks=all is synced to disk before it is answered",
@@ -41,7 +48,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     };
     if let [only] = nodes.as_slice() {
         eprintln!(
-            "kt broker listening on {} (node {}, {storage}); \
+            "kt broker listening on {} ({transport}, node {}, {storage}); \
              auto-create topics: {}; Ctrl-C to stop",
             only.addr,
             only.node_id,
@@ -49,7 +56,10 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         );
     } else {
         for n in &nodes {
-            eprintln!("kt broker node {} listening on {}", n.node_id, n.addr);
+            eprintln!(
+                "kt broker node {} listening on {} ({transport})",
+                n.node_id, n.addr
+            );
         }
         eprintln!(
             "kt broker: {} nodes in one process ({storage}); \
