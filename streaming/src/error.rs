@@ -34,6 +34,12 @@ pub enum SourceError {
     /// The source is configured wrongly (missing group or topic).
     #[error("configuration: {0}")]
     Config(String),
+    /// The group rejected a commit because this member's generation is stale
+    /// (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS,
+    /// FENCED_INSTANCE_ID): the partitions may belong to another member now.
+    /// The commit was not applied.
+    #[error("commit refused by the group: {0}")]
+    Fenced(String),
     /// A fault injected by a test source.
     #[error("injected fault: {0}")]
     Injected(String),
@@ -72,6 +78,23 @@ pub enum StreamingError {
     /// The batch interval must be a positive whole number of milliseconds.
     #[error("batch interval {0:?} is not a positive whole number of milliseconds")]
     InvalidBatchInterval(Duration),
+    /// A window length or slide is not a positive multiple of the parent
+    /// stream's slide (the batch interval for unwindowed streams).
+    #[error("{what} {duration:?} is not a positive multiple of {multiple_of:?} (the batch interval, or the slide of the stream being windowed)")]
+    InvalidWindow {
+        /// `window length` or `slide`.
+        what: &'static str,
+        /// The duration given.
+        duration: Duration,
+        /// What it must be a multiple of.
+        multiple_of: Duration,
+    },
+    /// The graph is inconsistent (e.g. a union of streams with different slides).
+    #[error("invalid streaming graph: {0}")]
+    InvalidGraph(String),
+    /// The checkpoint cannot be read, written or applied.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// `start` was called with no output operation (Spark refuses this too:
     /// nothing would ever be computed).
     #[error("no output operations registered, so nothing to execute")]

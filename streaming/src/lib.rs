@@ -118,6 +118,7 @@
 //! - Apache log formats (Common/Combined):
 //!   <https://httpd.apache.org/docs/current/logs.html#accesslog>
 
+mod checkpoint;
 mod context;
 pub mod dstream;
 mod engine;
@@ -133,7 +134,7 @@ mod time;
 pub mod weblog;
 
 pub use context::StreamingContext;
-pub use dstream::{DStream, Element, OutputResult};
+pub use dstream::{Checkpointable, DStream, Element, OutputResult};
 pub use engine::retry::RetryPolicy;
 pub use error::{BoxError, SourceError, Stage, StreamingError};
 pub use report::{BatchInfo, BatchReport, InputBatch, OffsetResetEvent};

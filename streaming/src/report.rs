@@ -69,6 +69,8 @@ pub struct BatchReport {
     pub total_delay: Duration,
     /// Failed attempts that were retried, over all stages.
     pub retries: u32,
+    /// Directories the batch's outputs published (`save_as_text_files`).
+    pub output_paths: Vec<std::path::PathBuf>,
 }
 
 impl std::fmt::Display for BatchReport {
@@ -120,6 +122,10 @@ impl std::fmt::Display for BatchReport {
         if resets > 0 {
             write!(f, ", {resets} offset reset(s)")?;
         }
+        for (i, path) in self.output_paths.iter().enumerate() {
+            let sep = if i == 0 { " -> " } else { ", " };
+            write!(f, "{sep}{}", path.display())?;
+        }
         Ok(())
     }
 }
@@ -158,11 +164,12 @@ mod tests {
             processing_time: Duration::from_millis(15),
             total_delay: Duration::from_millis(17),
             retries: 1,
+            output_paths: vec!["out/f-1700000005000.log".into()],
         };
         assert_eq!(
             report.to_string(),
             "batch 1700000005000 ms: 20 records from 2 partitions (mytopic-0 [10, 30)), \
-             scheduling delay 2 ms, processing 15 ms, 1 retry"
+             scheduling delay 2 ms, processing 15 ms, 1 retry -> out/f-1700000005000.log"
         );
     }
 }

@@ -46,6 +46,9 @@ pub struct RunSummary {
     pub records: u64,
     /// The last completed batch.
     pub last_batch_time: Option<BatchTime>,
+    /// Batches dropped because their commit was refused after a rebalance
+    /// (their records were read again; see the crate docs on scale-out).
+    pub abandoned_batches: u64,
     /// Why the run ended.
     pub stop_reason: StopReason,
 }

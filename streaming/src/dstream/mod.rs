@@ -7,9 +7,12 @@
 //! ordered by partition, then offset); `reduce_by_key` and `count_by_value`
 //! output sorted by key, so text output is deterministic.
 
+mod join;
 pub(crate) mod node;
 mod output;
 mod pair;
+mod state;
+mod window;
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -24,6 +27,13 @@ pub use output::OutputResult;
 /// worker thread and cloned when one batch feeds several children.
 pub trait Element: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> Element for T {}
+
+/// What stateful operators (windows, `update_state_by_key`) can keep: their
+/// state is saved in the checkpoint as JSON, so it must (de)serialize with
+/// serde. Strings, numbers, tuples, `Vec`, `Option` and `#[derive(Serialize,
+/// Deserialize)]` types qualify.
+pub trait Checkpointable: Element + serde::Serialize + serde::de::DeserializeOwned {}
+impl<T: Element + serde::Serialize + serde::de::DeserializeOwned> Checkpointable for T {}
 
 /// A discretized stream: one vector of elements per batch (Spark's DStream).
 pub struct DStream<T> {
@@ -53,7 +63,7 @@ impl<T: Element> DStream<T> {
         DStream { node, ctx }
     }
 
-    /// A child DStream whose batches are computed from this one's.
+    /// A child DStream whose batches are computed from this one's (same slide).
     fn derive<U: Element>(
         &self,
         name: &'static str,
@@ -65,7 +75,115 @@ impl<T: Element> DStream<T> {
         self.node.add_consumer();
         let parent = Arc::clone(&self.node);
         let compute: ComputeFn<U> = Box::new(move |scope| compute(&parent, scope));
-        DStream::from_node(Node::new(name, compute), Arc::clone(&self.ctx))
+        DStream::from_node(
+            Node::new(name, self.node.slide_ms, compute),
+            Arc::clone(&self.ctx),
+        )
+    }
+
+    /// The interval between this stream's batches: the batch interval, or a
+    /// window's slide for windowed streams and streams derived from them.
+    pub fn slide_duration(&self) -> std::time::Duration {
+        match u64::try_from(self.node.slide_ms) {
+            Ok(ms) if ms > 0 => std::time::Duration::from_millis(ms),
+            _ => self.ctx.interval,
+        }
+    }
+
+    /// The slide in ms as operators compare it (0 and the interval are the same).
+    fn slide_ms_effective(&self) -> i64 {
+        match self.node.slide_ms {
+            ms if ms > 0 => ms,
+            _ => self.ctx.interval_ms().unwrap_or(0),
+        }
+    }
+
+    /// Records a graph error unless both streams belong to one context and
+    /// have the same slide (Spark requires the same for union and join).
+    fn check_same_graph<U: Element>(&self, other: &DStream<U>, operation: &str) -> bool {
+        if !Arc::ptr_eq(&self.ctx, &other.ctx) {
+            self.ctx.graph_error(format!(
+                "{operation}: the two streams belong to different streaming contexts"
+            ));
+            return false;
+        }
+        if self.slide_ms_effective() != other.slide_ms_effective() {
+            self.ctx.graph_error(format!(
+                "{operation}: the streams have different slide durations ({:?} and {:?}); \
+                 window both the same way",
+                self.slide_duration(),
+                other.slide_duration()
+            ));
+            return false;
+        }
+        true
+    }
+
+    /// Applies `f` to each batch as a whole (PySpark's `transform`): sort,
+    /// deduplicate, take the top N, anything that needs the entire batch.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kt_streaming::StreamingError> {
+    /// let out = kt_streaming::testing::one_batch(&["b", "a", "b"], |lines| {
+    ///     lines.map(|(_key, v)| v).transform(|mut batch| {
+    ///         batch.sort();
+    ///         batch.dedup();
+    ///         batch
+    ///     })
+    /// }).await?;
+    /// assert_eq!(out, vec!["a", "b"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn transform<U: Element>(
+        &self,
+        f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
+    ) -> DStream<U> {
+        self.derive("transform", move |parent, scope| Ok(f(parent.pull_owned(scope)?)))
+    }
+
+    /// Like [`transform`](Self::transform), also given the batch time
+    /// (PySpark's `transform(lambda time, rdd: ...)`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kt_streaming::StreamingError> {
+    /// let out = kt_streaming::testing::one_batch(&["x"], |lines| {
+    ///     lines.transform_with_time(|time, batch| vec![(time.millis() > 0, batch.len())])
+    /// }).await?;
+    /// assert_eq!(out, vec![(true, 1)]);
+    /// # Ok(()) }
+    /// ```
+    pub fn transform_with_time<U: Element>(
+        &self,
+        f: impl Fn(crate::BatchTime, Vec<T>) -> Vec<U> + Send + Sync + 'static,
+    ) -> DStream<U> {
+        self.derive("transform", move |parent, scope| {
+            Ok(f(scope.time(), parent.pull_owned(scope)?))
+        })
+    }
+
+    /// Both streams' elements: this one's, then `other`'s (PySpark's `union`).
+    /// The streams must have the same slide; otherwise `start` fails with
+    /// [`StreamingError::InvalidGraph`](crate::StreamingError::InvalidGraph).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kt_streaming::StreamingError> {
+    /// let out = kt_streaming::testing::one_batch(&["a b"], |lines| {
+    ///     let words = lines.flat_map(|(_k, v)| v.split(' ').map(str::to_owned).collect::<Vec<_>>());
+    ///     let shouted = words.map(|w| w.to_uppercase());
+    ///     words.union(&shouted)
+    /// }).await?;
+    /// assert_eq!(out, vec!["a", "b", "A", "B"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn union(&self, other: &DStream<T>) -> DStream<T> {
+        self.check_same_graph(other, "union");
+        other.node.add_consumer();
+        let second = Arc::clone(&other.node);
+        self.derive("union", move |first, scope| {
+            let mut items = first.pull_owned(scope)?;
+            items.extend(second.pull_owned(scope)?);
+            Ok(items)
+        })
     }
 
     /// Applies `f` to every element (PySpark's `map`).

@@ -6,6 +6,13 @@
 //! with several, it keeps the result for the batch and hands out shared
 //! copies, and the last consumer takes the vector itself, so only the other
 //! consumers pay for cloning.
+//!
+//! Every node has a *slide*: the batch times at which it produces a batch
+//! (Spark's `slideDuration`/`isTimeValid`). It is the batch interval for all
+//! streams except windowed ones and their descendants, whose batches exist
+//! only at multiples of the window's slide (aligned to the Unix epoch, like
+//! batch times). At other batch times [`Node::pull_opt`] returns `None`, and
+//! outputs on such a stream do nothing that batch (as Spark's do).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +33,8 @@ struct Cached<T> {
 
 pub(crate) struct Node<T> {
     pub(crate) name: &'static str,
+    /// Batches exist at multiples of this many ms (see the module docs).
+    pub(crate) slide_ms: i64,
     compute: ComputeFn<T>,
     consumers: AtomicUsize,
     cache: Mutex<Option<Cached<T>>>,
@@ -35,15 +44,17 @@ impl<T> std::fmt::Debug for Node<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Node")
             .field("name", &self.name)
+            .field("slide_ms", &self.slide_ms)
             .field("consumers", &self.consumers.load(Ordering::Relaxed))
             .finish()
     }
 }
 
 impl<T: Send + Sync> Node<T> {
-    pub(crate) fn new(name: &'static str, compute: ComputeFn<T>) -> Self {
+    pub(crate) fn new(name: &'static str, slide_ms: i64, compute: ComputeFn<T>) -> Self {
         Node {
             name,
+            slide_ms,
             compute,
             consumers: AtomicUsize::new(0),
             cache: Mutex::new(None),
@@ -55,9 +66,32 @@ impl<T: Send + Sync> Node<T> {
         self.consumers.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// This batch's elements, computed at most once per batch while other
-    /// consumers are still to pull them.
+    /// Whether this stream has a batch at `time`.
+    pub(crate) fn valid_at(&self, time: BatchTime) -> bool {
+        self.slide_ms <= 0 || time.millis().rem_euclid(self.slide_ms) == 0
+    }
+
+    /// This batch's elements, or `None` when the stream has no batch at this
+    /// time (see the module docs).
+    pub(crate) fn pull_opt(
+        &self,
+        scope: &BatchScope,
+    ) -> Result<Option<Arc<Vec<T>>>, StreamingError> {
+        if !self.valid_at(scope.time()) {
+            return Ok(None);
+        }
+        self.pull_valid(scope).map(Some)
+    }
+
+    /// This batch's elements; empty when the stream has no batch at this time.
+    /// Operators call it on parents with their own slide, so for them the
+    /// parent is always valid when they are.
     pub(crate) fn pull(&self, scope: &BatchScope) -> Result<Arc<Vec<T>>, StreamingError> {
+        Ok(self.pull_opt(scope)?.unwrap_or_default())
+    }
+
+    /// Computes at most once per batch while other consumers are still to pull.
+    fn pull_valid(&self, scope: &BatchScope) -> Result<Arc<Vec<T>>, StreamingError> {
         let consumers = self.consumers.load(Ordering::Relaxed);
         if consumers <= 1 {
             return Ok(Arc::new((self.compute)(scope)?));

@@ -1,5 +1,6 @@
-//! One batch: plan → fetch → output → commit, each stage retried with the
-//! same inputs (see [`retry`](super::retry)).
+//! One batch: plan → fetch → output (staged) → commit → publish, each stage
+//! retried with the same inputs (see [`retry`](super::retry)); the commit
+//! and what follows it are in [`commit`](super::commit).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use super::plan::{
     apply_resets, arrange, beyond_log_end, decide_ranges, lookup, per_batch_cap, starting_position,
     sync_assignment,
 };
+use super::commit::CommitOutcome;
 use super::retry::Attempts;
 use super::signal::StopSignal;
 use super::{Engine, InputState};
@@ -20,7 +22,7 @@ use crate::report::{BatchInfo, BatchReport, InputBatch, OffsetResetEvent};
 use crate::source::{OffsetRange, OffsetReset, SourceRecord};
 use crate::time::BatchTime;
 
-fn source_error(input: &InputState) -> impl Fn(SourceError) -> StreamingError + '_ {
+pub(super) fn source_error(input: &InputState) -> impl Fn(SourceError) -> StreamingError + '_ {
     |source| StreamingError::Source {
         input: input.name.clone(),
         source,
@@ -154,7 +156,7 @@ impl Engine {
         &mut self,
         time: BatchTime,
         skipped_ticks: u64,
-    ) -> Result<BatchReport, StreamingError> {
+    ) -> Result<Option<BatchReport>, StreamingError> {
         let started = Instant::now();
         let scheduling_delay = millis_between(time.millis(), self.clock.now_ms());
         if let Some(operation) = self.shared.late_operation() {
@@ -230,41 +232,33 @@ impl Engine {
             };
             match self.run_outputs(scope, &mut done).await {
                 Ok(()) => break info,
-                Err(e) => attempts.failed(e, &mut self.stop).await?,
+                Err(e) => {
+                    if let Err(e) = attempts.failed(e, &mut self.stop).await {
+                        self.abandon(time);
+                        return Err(e);
+                    }
+                }
             }
         };
         retries += attempts.failures();
         drop(fetched);
 
-        // Commit the end of every range: every assigned partition, empty ranges included.
-        for (input, batch) in self.inputs.iter_mut().zip(&info.inputs) {
-            let offsets = batch
-                .offset_ranges
-                .iter()
-                .map(|r| (r.tp.clone(), r.until))
-                .collect();
-            let mut attempts = Attempts::new(self.retry, Stage::Commit, time);
-            if !batch.offset_ranges.is_empty() {
-                loop {
-                    let result = self.stop.unless_now(input.source.commit(&offsets)).await?;
-                    match result.map_err(source_error(input)) {
-                        Ok(()) => break,
-                        Err(e) => attempts.failed(e, &mut self.stop).await?,
-                    }
-                }
-            }
-            retries += attempts.failures();
-            input.positions.extend(offsets);
+        // Commit (outputs are staged, not visible), then publish the outputs.
+        match self.commit_stage(time, &info, &mut retries).await? {
+            CommitOutcome::Committed => {}
+            CommitOutcome::Abandoned => return Ok(None),
         }
+        let output_paths = self.finish_committed(time, &info, &mut retries).await?;
 
         let info = Arc::unwrap_or_clone(info);
-        Ok(BatchReport {
+        Ok(Some(BatchReport {
             total_delay: millis_between(time.millis(), self.clock.now_ms()),
             processing_time: started.elapsed(),
             info,
             skipped_ticks,
             retries,
-        })
+            output_paths,
+        }))
     }
 
     /// Runs the outputs on a blocking thread (operators and file writes are

@@ -7,6 +7,7 @@
 //! next batch's ranges simply start where the last one ended.
 
 mod batch;
+mod commit;
 pub(crate) mod plan;
 pub(crate) mod retry;
 pub(crate) mod signal;
@@ -17,8 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{Stage, StreamingError};
-use crate::graph::{BatchCache, Listener, OutputOp, Shared};
+use crate::graph::{BatchCache, Listener, OutputOp, Shared, StatefulOp};
 use crate::report::{BatchReport, OffsetResetEvent};
 use crate::running::{RunSummary, StopReason};
 use crate::source::{DynSource, InputOptions, TopicPartition};
@@ -55,7 +57,10 @@ pub(crate) struct Engine {
     pub(crate) max_batches: Option<u64>,
     pub(crate) clock: AnchoredClock,
     pub(crate) inputs: Vec<InputState>,
+    /// Internal operations (feeding stateful operators) first, then the user's outputs.
     pub(crate) outputs: Vec<Box<dyn OutputOp>>,
+    pub(crate) stateful: Arc<[Arc<dyn StatefulOp>]>,
+    pub(crate) checkpoint: Option<Checkpoint>,
     pub(crate) caches: Arc<[Arc<dyn BatchCache>]>,
     pub(crate) listeners: Vec<Listener>,
     pub(crate) shared: Arc<Shared>,
@@ -99,7 +104,8 @@ impl Engine {
             let time = due_batch_time(next, self.clock.now_ms(), self.interval_ms);
             let skipped = u64::try_from((time - next) / self.interval_ms).unwrap_or(0);
             match self.run_batch(BatchTime::from_millis(time), skipped).await {
-                Ok(report) => {
+                Ok(None) => summary.abandoned_batches += 1,
+                Ok(Some(report)) => {
                     summary.batches += 1;
                     summary.records += report.info.records();
                     summary.last_batch_time = Some(report.info.batch_time);

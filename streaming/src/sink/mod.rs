@@ -2,4 +2,4 @@
 
 pub(crate) mod text;
 
-pub use text::{batch_dir, write_batch_dir};
+pub use text::{batch_dir, discard_staged, publish_staged, stage_batch_dir, staged_dir, write_batch_dir};

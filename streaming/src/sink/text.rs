@@ -6,8 +6,16 @@
 //! (`.NAME.tmp-<pid>-<n>`), its files are synced, and it is renamed into
 //! place, so a reader listing the parent sees a batch complete or not at all,
 //! and the output is durable before the batch's offsets are committed.
-//! A retried batch replaces its earlier directory: the old one is renamed
-//! aside, the new one renamed in, then the old one deleted.
+//! [`write_batch_dir`] writes and publishes in one step (a retried write
+//! replaces the earlier directory: the old one is renamed aside, the new one
+//! renamed in, then the old one deleted).
+//!
+//! The engine's `save_as_text_files` splits this in two for exactly-once
+//! output: [`stage_batch_dir`] writes the complete directory under a hidden,
+//! deterministic name (`.NAME.staged`) during the output stage, and
+//! [`publish_staged`] renames it into place only after the batch's offsets
+//! were committed. A batch abandoned before its commit has its staged copy
+//! removed ([`discard_staged`]), so nothing of it is ever visible.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -118,11 +126,123 @@ fn publish(temp: &Path, target: &Path) -> io::Result<()> {
     }
 }
 
-/// The `save_as_text_files` output operation.
+/// The hidden name a batch directory is staged under until its batch is
+/// committed: `.NAME.staged` beside `NAME`. Deterministic, so a restarted
+/// process finds what an earlier one staged.
+pub fn staged_dir(target: &Path) -> io::Result<PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} has no file name", target.display()),
+        )
+    })?;
+    let mut hidden = OsString::from(".");
+    hidden.push(name);
+    hidden.push(".staged");
+    Ok(target.with_file_name(hidden))
+}
+
+fn parent_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes a complete batch directory (`part-00000` with `lines`, `_SUCCESS`)
+/// at the staged name of `target`, synced, without publishing it. Replaces an
+/// earlier staged copy (a retried attempt). Fails if `target` already exists:
+/// a batch is never written twice, and two writers must not share a prefix.
+pub fn stage_batch_dir<'a>(
+    target: &Path,
+    lines: impl IntoIterator<Item = &'a str>,
+    cancelled: impl Fn() -> bool,
+) -> io::Result<PathBuf> {
+    if fs::symlink_metadata(target).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the batch directory already exists (does another process write to the same \
+             prefix? give each its own output prefix)",
+        ));
+    }
+    fs::create_dir_all(parent_of(target))?;
+    let staged = staged_dir(target)?;
+    if fs::symlink_metadata(&staged).is_ok() {
+        fs::remove_dir_all(&staged)?;
+    }
+    let result = (|| {
+        fs::create_dir(&staged)?;
+        let mut part =
+            BufWriter::with_capacity(1 << 16, File::create(staged.join("part-00000"))?);
+        for line in lines {
+            part.write_all(line.as_bytes())?;
+            part.write_all(b"\n")?;
+        }
+        part.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        File::create(staged.join("_SUCCESS"))?.sync_all()?;
+        sync_dir(&staged)?;
+        if cancelled() {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "batch abandoned by Stop::Now",
+            ));
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staged);
+            Err(e)
+        }
+    }
+}
+
+/// Publishes a staged batch directory: renames it to `target` and syncs the
+/// parent. Idempotent: when `target` exists and nothing is staged, the batch
+/// was published before and this does nothing.
+pub fn publish_staged(target: &Path) -> io::Result<()> {
+    let staged = staged_dir(target)?;
+    let staged_exists = fs::symlink_metadata(&staged).is_ok();
+    let target_exists = fs::symlink_metadata(target).is_ok();
+    match (staged_exists, target_exists) {
+        (true, false) => {
+            fs::rename(&staged, target)?;
+            sync_dir(&parent_of(target))
+        }
+        (false, true) => Ok(()),
+        (true, true) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "both {} and its staged copy exist; another writer uses this prefix",
+                target.display()
+            ),
+        )),
+        (false, false) => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("nothing staged for {}", target.display()),
+        )),
+    }
+}
+
+/// Removes a staged batch directory if there is one.
+pub fn discard_staged(target: &Path) -> io::Result<()> {
+    let staged = staged_dir(target)?;
+    match fs::remove_dir_all(&staged) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The `save_as_text_files` output operation: stages each batch's directory
+/// during the output stage; the engine publishes it once the batch's offsets
+/// are committed (see the crate docs, "Exactly-once output").
 pub(crate) struct TextFilesOutput<T> {
     node: Arc<Node<T>>,
     prefix: PathBuf,
     suffix: String,
+    /// The batch whose directory is staged and not yet published.
+    staged: Option<BatchTime>,
 }
 
 impl<T> TextFilesOutput<T> {
@@ -131,6 +251,22 @@ impl<T> TextFilesOutput<T> {
             node,
             prefix,
             suffix,
+            staged: None,
+        }
+    }
+
+    fn io_error(&self, target: &Path, e: io::Error) -> StreamingError {
+        StreamingError::Output {
+            output: format!(
+                "save_as_text_files({}-<ms>{}{})",
+                self.prefix.display(),
+                if self.suffix.is_empty() { "" } else { "." },
+                self.suffix
+            ),
+            source: Box::new(io::Error::new(
+                e.kind(),
+                format!("{}: {e}", target.display()),
+            )),
         }
     }
 }
@@ -146,7 +282,9 @@ impl<T: Element + PyRepr> OutputOp for TextFilesOutput<T> {
     }
 
     fn run(&mut self, scope: &BatchScope) -> Result<(), StreamingError> {
-        let items = self.node.pull(scope)?;
+        let Some(items) = self.node.pull_opt(scope)? else {
+            return Ok(()); // a windowed stream between its slides: no batch
+        };
         let target = batch_dir(&self.prefix, &self.suffix, scope.time());
         // Render all lines first: one buffer, then one pass of writes.
         let mut text = String::with_capacity(items.len() * 16);
@@ -161,19 +299,55 @@ impl<T: Element + PyRepr> OutputOp for TextFilesOutput<T> {
             start = end;
             line
         });
-        write_batch_dir(&target, lines, || scope.cancelled()).map_err(|e| {
-            if e.kind() == io::ErrorKind::Interrupted && scope.cancelled() {
-                StreamingError::Cancelled
-            } else {
-                StreamingError::Output {
-                    output: self.describe(),
-                    source: Box::new(io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", target.display()),
-                    )),
-                }
+        match stage_batch_dir(&target, lines, || scope.cancelled()) {
+            Ok(_) => {
+                self.staged = Some(scope.time());
+                Ok(())
             }
-        })
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && scope.cancelled() => {
+                Err(StreamingError::Cancelled)
+            }
+            Err(e) => Err(self.io_error(&target, e)),
+        }
+    }
+
+    fn publish(&mut self, time: BatchTime) -> Result<Vec<PathBuf>, StreamingError> {
+        if self.staged != Some(time) {
+            return Ok(Vec::new());
+        }
+        let target = batch_dir(&self.prefix, &self.suffix, time);
+        publish_staged(&target).map_err(|e| self.io_error(&target, e))?;
+        self.staged = None;
+        Ok(vec![target])
+    }
+
+    fn discard(&mut self, time: BatchTime) {
+        let target = batch_dir(&self.prefix, &self.suffix, time);
+        if let Err(e) = discard_staged(&target) {
+            tracing::warn!("could not remove staged output of {}: {e}", target.display());
+        }
+        self.staged = None;
+    }
+
+    fn recover(&mut self, time: BatchTime, committed: bool) -> Result<(), StreamingError> {
+        let target = batch_dir(&self.prefix, &self.suffix, time);
+        let staged = staged_dir(&target).map_err(|e| self.io_error(&target, e))?;
+        if fs::symlink_metadata(&staged).is_err() {
+            return Ok(()); // published already, or never staged
+        }
+        if committed {
+            tracing::info!(
+                "publishing {} staged by batch {time}, whose offsets were committed",
+                target.display()
+            );
+            publish_staged(&target).map_err(|e| self.io_error(&target, e))
+        } else {
+            tracing::info!(
+                "discarding {} staged by batch {time}, whose offsets were not committed",
+                staged.display()
+            );
+            discard_staged(&target).map_err(|e| self.io_error(&target, e))
+        }
     }
 }
 

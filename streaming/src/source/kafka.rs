@@ -267,7 +267,17 @@ impl BatchSource for KafkaSource {
         let conn = self.connect().await?;
         let offsets: BTreeMap<ClientTp, i64> =
             offsets.iter().map(|(tp, o)| (to_client(tp), *o)).collect();
-        conn.consumer.commit(&offsets).await.map_err(client_error)
+        conn.consumer.commit(&offsets).await.map_err(|e| {
+            use kt_client::KafkaCode::{
+                FencedInstanceId, IllegalGeneration, RebalanceInProgress, UnknownMemberId,
+            };
+            match e.kafka_code() {
+                Some(IllegalGeneration | UnknownMemberId | RebalanceInProgress | FencedInstanceId) => {
+                    SourceError::Fenced(e.to_string())
+                }
+                _ => client_error(e),
+            }
+        })
     }
 
     async fn close(&mut self) -> Result<(), SourceError> {

@@ -48,10 +48,20 @@ struct State {
     assignment: Option<Vec<TopicPartition>>,
     committed: BTreeMap<TopicPartition, i64>,
     faults: BTreeMap<SourceOp, u32>,
+    fenced_commits: u32,
+    commit_hook: Option<CommitHook>,
     fetch_delay: Duration,
     fetches: Vec<Vec<OffsetRange>>,
     commits: Vec<BTreeMap<TopicPartition, i64>>,
     closes: u32,
+}
+
+struct CommitHook(Box<dyn FnMut(&BTreeMap<TopicPartition, i64>) + Send>);
+
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
 }
 
 /// In-memory partitions and group offsets (see the module docs).
@@ -160,6 +170,18 @@ impl MemorySource {
     /// Makes the next `times` calls of `op` fail with [`SourceError::Injected`].
     pub fn fail_next(&self, op: SourceOp, times: u32) {
         self.lock().faults.insert(op, times);
+    }
+
+    /// Makes the next `times` commits fail with [`SourceError::Fenced`], as
+    /// Kafka refuses a commit from a member of a past generation.
+    pub fn fence_next_commits(&self, times: u32) {
+        self.lock().fenced_commits = times;
+    }
+
+    /// Calls `hook` with the offsets of every commit, before it is applied
+    /// (e.g. to move the assignment, as a rebalance would, at that moment).
+    pub fn on_commit(&self, hook: impl FnMut(&BTreeMap<TopicPartition, i64>) + Send + 'static) {
+        self.lock().commit_hook = Some(CommitHook(Box::new(hook)));
     }
 
     /// Makes every fetch take this long (tokio time).
@@ -311,6 +333,13 @@ impl BatchSource for MemorySource {
     async fn commit(&mut self, offsets: &BTreeMap<TopicPartition, i64>) -> Result<(), SourceError> {
         let mut s = self.lock();
         self.check(&mut s, SourceOp::Commit)?;
+        if let Some(hook) = s.commit_hook.as_mut() {
+            (hook.0)(offsets);
+        }
+        if s.fenced_commits > 0 {
+            s.fenced_commits -= 1;
+            return Err(SourceError::Fenced("ILLEGAL_GENERATION (injected)".into()));
+        }
         s.committed
             .extend(offsets.iter().map(|(tp, o)| (tp.clone(), *o)));
         s.commits.push(offsets.clone());
