@@ -350,7 +350,9 @@ impl<K: Element + Ord, V: Element> KeyedWindowOp<K, V> {
                 (Some(inverse), Some((prev_end, prev))) if *prev_end == end - span.slide => {
                     let mut window = prev.clone();
                     for (t, b) in &batches {
-                        if *t > *prev_end && *t <= end {
+                        // Entered the window (with slide > length, batches
+                        // between two windows never do).
+                        if *t > *prev_end && span.contains(end, *t) {
                             merge(&mut window, b, &self.reduce);
                         }
                     }

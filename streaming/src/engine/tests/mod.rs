@@ -3,8 +3,11 @@
 //! `lifecycle` (stopping and restarting).
 
 mod batches;
+mod exactly_once;
 mod failures;
 mod lifecycle;
+mod operators;
+mod window_props;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,4 +63,36 @@ pub(super) fn collect<T: crate::Element>(stream: &DStream<T>) -> Collected<T> {
 
 pub(super) fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name).join("part-00000")).unwrap()
+}
+
+/// Produces `batches[i]` on partition 0 one second before batch `i` (batch 0
+/// is at [`FIRST`]); call right before `start`.
+pub(super) fn feed(source: &MemorySource, batches: Vec<Vec<String>>) -> tokio::task::JoinHandle<()> {
+    let source = source.clone();
+    let base = tokio::time::Instant::now();
+    tokio::spawn(async move {
+        for (i, values) in batches.into_iter().enumerate() {
+            let at = Duration::from_millis(3_766 + i as u64 * 5_000 - 1_000);
+            tokio::time::sleep_until(base + at).await;
+            for v in values {
+                source.produce("mytopic", 0, v);
+            }
+        }
+    })
+}
+
+/// Owned strings from literals, one vector per batch.
+pub(super) fn batches(spec: &[&[&str]]) -> Vec<Vec<String>> {
+    spec.iter()
+        .map(|b| b.iter().map(|s| (*s).to_owned()).collect())
+        .collect()
+}
+
+/// Batch `i`'s time.
+pub(super) fn at(i: i64) -> i64 {
+    FIRST + i * 5_000
+}
+
+pub(super) fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
 }
