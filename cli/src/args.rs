@@ -106,6 +106,10 @@ pub(crate) struct BrokerArgs {
     /// (Kafka's group.initial.rebalance.delay.ms), e.g. `3s`, `0s`.
     #[arg(long, value_parser = parse_duration, default_value = "3s")]
     pub(crate) group_initial_rebalance_delay: Duration,
+    /// The shortest session timeout a group member may ask for (Kafka's
+    /// group.min.session.timeout.ms); lower it to let tests detect crashed members fast.
+    #[arg(long, value_parser = parse_duration, default_value = "6s")]
+    pub(crate) group_min_session_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,7 +237,16 @@ pub(crate) enum StreamCommand {
     /// Tutorial step 2: count words (values split on spaces) per batch.
     Wordcount(StreamArgs),
     /// Tutorial step 3: count HTTP methods and endpoints in access-log lines per batch.
-    Weblog(StreamArgs),
+    Weblog(WeblogArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WeblogArgs {
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+    /// Also write the N most requested endpoints per batch (or window) to `PREFIX-top-<ms>`.
+    #[arg(long)]
+    pub(crate) top: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -262,6 +275,32 @@ pub(crate) struct StreamArgs {
     /// At most this many records per second per partition (Spark's maxRatePerPartition).
     #[arg(long)]
     pub(crate) max_rate: Option<u64>,
+    /// Lower the rate while batches take longer than the interval (Spark's back-pressure).
+    #[arg(long)]
+    pub(crate) backpressure: bool,
+    /// Count (or save) over a sliding window this long, e.g. `30s`; a multiple of --batch.
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) window: Option<Duration>,
+    /// How often the window moves, e.g. `10s` (default: every batch); a multiple of --batch.
+    #[arg(long, value_parser = parse_duration, requires = "window")]
+    pub(crate) slide: Option<Duration>,
+    /// Keep state and offsets here; a restart resumes from it, and output is exactly once
+    /// even across crashes.
+    #[arg(long)]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// Append one JSON line per completed batch (records, offset ranges, delays, outputs).
+    #[arg(long)]
+    pub(crate) metrics_json: Option<PathBuf>,
+    /// Show a status line with rate and lag on stderr after every batch.
+    #[arg(long)]
+    pub(crate) progress: bool,
+    /// Static group membership id (group.instance.id): a restart with the same id takes its
+    /// place at once instead of waiting for the session timeout. One per process.
+    #[arg(long)]
+    pub(crate) instance_id: Option<String>,
+    /// How long the group waits for a crashed member before moving its partitions, e.g. `10s`.
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) session_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -173,7 +173,10 @@ impl Checkpoint {
         let data = match fs::read(&path) {
             Ok(bytes) => {
                 let data: CheckpointData = serde_json::from_slice(&bytes).map_err(|e| {
-                    StreamingError::Checkpoint(format!("{} is not a valid checkpoint: {e}", path.display()))
+                    StreamingError::Checkpoint(format!(
+                        "{} is not a valid checkpoint: {e}",
+                        path.display()
+                    ))
                 })?;
                 if data.format != FORMAT {
                     return Err(StreamingError::Checkpoint(format!(
@@ -316,7 +319,10 @@ mod tests {
         assert_eq!(decide(&ranges, &c(Some(10), None)), Decision::NotCommitted);
         assert_eq!(decide(&ranges, &c(Some(20), None)), Decision::Unknown);
         assert_eq!(decide(&ranges, &c(Some(25), Some(3))), Decision::Unknown);
-        assert_eq!(decide(&[range(0, 4, 4)], &BTreeMap::new()), Decision::Committed);
+        assert_eq!(
+            decide(&[range(0, 4, 4)], &BTreeMap::new()),
+            Decision::Committed
+        );
     }
 
     #[test]
@@ -334,14 +340,23 @@ mod tests {
         let (_, data) = Checkpoint::open(dir.path(), 1000).unwrap();
         let data = data.unwrap();
         assert!(data.pending.is_none());
-        assert_eq!(data.completed.unwrap().inputs[0][0].to_range(), range(0, 1, 2));
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(
+            data.completed.unwrap().inputs[0][0].to_range(),
+            range(0, 1, 2)
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from(FILE)]);
         assert!(matches!(
             Checkpoint::open(dir.path(), 2000),
             Err(StreamingError::Checkpoint(m)) if m.contains("1000 ms batch interval")
         ));
         fs::write(dir.path().join(FILE), b"{not json").unwrap();
-        assert!(matches!(Checkpoint::open(dir.path(), 1000), Err(StreamingError::Checkpoint(_))));
+        assert!(matches!(
+            Checkpoint::open(dir.path(), 1000),
+            Err(StreamingError::Checkpoint(_))
+        ));
     }
 }

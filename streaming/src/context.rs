@@ -186,6 +186,11 @@ impl StreamingContext {
                     options: p.options,
                     positions: Default::default(),
                     pending_resets: Vec::new(),
+                    rate: p
+                        .options
+                        .backpressure
+                        .then(|| crate::engine::backpressure::PidEstimator::new(interval_ms)),
+                    rate_limit: None,
                 })
                 .collect(),
             outputs,

@@ -80,7 +80,9 @@ pub enum StreamingError {
     InvalidBatchInterval(Duration),
     /// A window length or slide is not a positive multiple of the parent
     /// stream's slide (the batch interval for unwindowed streams).
-    #[error("{what} {duration:?} is not a positive multiple of {multiple_of:?} (the batch interval, or the slide of the stream being windowed)")]
+    #[error(
+        "{what} {duration:?} is not a positive multiple of {multiple_of:?} (the batch interval, or the slide of the stream being windowed)"
+    )]
     InvalidWindow {
         /// `window length` or `slide`.
         what: &'static str,

@@ -64,6 +64,13 @@ pub(crate) trait OutputOp: Send {
     fn recover(&mut self, _time: BatchTime, _committed: bool) -> Result<(), StreamingError> {
         Ok(())
     }
+    /// At start: staged output of batches other than `keep` that an earlier
+    /// run left behind (it died before recording the batch as pending, so
+    /// the batch was never committed). With `remove` they are deleted, else
+    /// only listed. Returns their paths.
+    fn orphans(&mut self, _keep: Option<BatchTime>, _remove: bool) -> Vec<PathBuf> {
+        Vec::new()
+    }
 }
 
 /// A node's per-batch memo, cleared after every batch attempt.

@@ -18,6 +18,9 @@ pub struct InputBatch {
     pub records: u64,
     /// Partitions whose position was reset this batch (out of the log's range).
     pub offset_resets: Vec<OffsetResetEvent>,
+    /// Records in the log beyond the batch's ranges when it was planned
+    /// (what a rate limit or back-pressure left for later batches).
+    pub lag: u64,
 }
 
 /// A position that was outside the log and was moved per `auto.offset.reset`.
@@ -156,6 +159,7 @@ mod tests {
                     ],
                     records: 20,
                     offset_resets: vec![],
+                    lag: 0,
                 }],
                 scheduling_delay: Duration::from_millis(2),
                 attempt: 1,

@@ -46,6 +46,7 @@ async fn graceful_stop_then_restart_loses_and_repeats_nothing() {
         from_beginning: true,
         batches: None,
         max_rate: None,
+        ..JobSpec::default()
     };
     // Stop the first run once it has completed two batches with records in them.
     let batches_with_records = Arc::new(Mutex::new(0u32));

@@ -25,6 +25,7 @@ fn spec(topic: &str, out: std::path::PathBuf, batches: u64) -> JobSpec {
         from_beginning: true,
         batches: Some(batches),
         max_rate: None,
+        ..JobSpec::default()
     }
 }
 

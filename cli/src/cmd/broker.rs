@@ -18,6 +18,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         connections_max_idle: args.connections_max_idle,
         max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
+        group_min_session_timeout: args.group_min_session_timeout,
         ..BrokerConfig::default()
     };
     let handle = Cluster::start(ClusterConfig {

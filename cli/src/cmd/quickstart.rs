@@ -96,6 +96,7 @@ async fn tutorial(bootstrap: &str, dir: &Path, batch: Duration) -> anyhow::Resul
         from_beginning: true,
         batches: Some(2),
         max_rate: None,
+        ..JobSpec::default()
     };
 
     say("Step 1 — save each batch's raw (key, value) pairs.");

@@ -4,19 +4,24 @@ use crate::args::{StreamArgs, StreamCommand};
 use crate::jobs::{Job, JobSpec, run_job};
 
 pub(crate) async fn run(bootstrap: &str, cmd: StreamCommand) -> anyhow::Result<()> {
-    let (job, args) = match cmd {
-        StreamCommand::Save(a) => (Job::Save, a),
-        StreamCommand::Wordcount(a) => (Job::Wordcount, a),
-        StreamCommand::Weblog(a) => (Job::Weblog, a),
+    let (job, spec) = match cmd {
+        StreamCommand::Save(a) => (Job::Save, spec(&a)),
+        StreamCommand::Wordcount(a) => (Job::Wordcount, spec(&a)),
+        StreamCommand::Weblog(a) => (
+            Job::Weblog,
+            JobSpec {
+                top: a.top,
+                ..spec(&a.stream)
+            },
+        ),
     };
-    let spec = spec(&args);
     let dot = if spec.suffix.is_empty() {
         String::new()
     } else {
         format!(".{}", spec.suffix)
     };
     let outputs: Vec<String> = job
-        .output_prefixes(&spec.out)
+        .output_prefixes_for(&spec)
         .iter()
         .map(|p| format!("{}-<ms>{dot}", p.display()))
         .collect();
@@ -67,5 +72,14 @@ pub(crate) fn spec(args: &StreamArgs) -> JobSpec {
         from_beginning: args.from_beginning,
         batches: args.batches,
         max_rate: args.max_rate,
+        backpressure: args.backpressure,
+        window: args.window,
+        slide: args.slide,
+        checkpoint: args.checkpoint.clone(),
+        top: None,
+        metrics_json: args.metrics_json.clone(),
+        progress: args.progress,
+        instance_id: args.instance_id.clone(),
+        session_timeout: args.session_timeout,
     }
 }

@@ -138,7 +138,9 @@ impl<T: Element> DStream<T> {
         &self,
         f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
     ) -> DStream<U> {
-        self.derive("transform", move |parent, scope| Ok(f(parent.pull_owned(scope)?)))
+        self.derive("transform", move |parent, scope| {
+            Ok(f(parent.pull_owned(scope)?))
+        })
     }
 
     /// Like [`transform`](Self::transform), also given the batch time

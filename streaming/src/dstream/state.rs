@@ -29,17 +29,14 @@ impl<K: Checkpointable + Ord, S: Checkpointable> StatefulOp for StateOp<K, S> {
 
     fn snapshot(&self) -> Result<serde_json::Value, StreamingError> {
         let inner = lock(&self.inner);
-        let state = inner
-            .pending
-            .as_ref()
-            .map_or(&inner.committed, |(_, s)| s);
+        let state = inner.pending.as_ref().map_or(&inner.committed, |(_, s)| s);
         let pairs: Vec<(&K, &S)> = state.iter().collect();
         serde_json::to_value(pairs).map_err(|e| state_error("update_state_by_key", e))
     }
 
     fn restore(&self, state: serde_json::Value) -> Result<(), StreamingError> {
-        let pairs: Vec<(K, S)> = serde_json::from_value(state)
-            .map_err(|e| state_error("update_state_by_key", e))?;
+        let pairs: Vec<(K, S)> =
+            serde_json::from_value(state).map_err(|e| state_error("update_state_by_key", e))?;
         let mut inner = lock(&self.inner);
         inner.committed = pairs.into_iter().collect();
         inner.pending = None;
@@ -103,8 +100,9 @@ where
         });
         self.ctx.register_stateful(op.clone());
         let stream = self.derive("update_state_by_key", move |parent, scope| {
-            let mut groups: BTreeMap<K, Vec<V>> =
-                group_sorted(parent.pull_owned(scope)?).into_iter().collect();
+            let mut groups: BTreeMap<K, Vec<V>> = group_sorted(parent.pull_owned(scope)?)
+                .into_iter()
+                .collect();
             let mut inner = lock(&op.inner);
             let mut next = BTreeMap::new();
             for (k, old) in &inner.committed {

@@ -78,9 +78,7 @@ impl<T: Element> DStream<T> {
         let check = |what: &'static str, d: Duration| {
             i64::try_from(d.as_millis())
                 .ok()
-                .filter(|ms| {
-                    *ms > 0 && Duration::from_millis(*ms as u64) == d && ms % parent == 0
-                })
+                .filter(|ms| *ms > 0 && Duration::from_millis(*ms as u64) == d && ms % parent == 0)
                 .ok_or(StreamingError::InvalidWindow {
                     what,
                     duration: d,
@@ -381,7 +379,10 @@ impl<K: Element + Ord, V: Element> KeyedWindowOp<K, V> {
                 }
             }
         };
-        let out = result.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect();
+        let out = result
+            .iter()
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect();
         inner.pending_window = Some((end, result));
         out
     }
@@ -394,7 +395,9 @@ struct KeyedSnapshot<K, V> {
 }
 
 fn flatten<K: Clone, V: Clone>(p: &Partial<K, V>) -> Vec<(K, V, u64)> {
-    p.iter().map(|(k, (v, n))| (k.clone(), v.clone(), *n)).collect()
+    p.iter()
+        .map(|(k, (v, n))| (k.clone(), v.clone(), *n))
+        .collect()
 }
 
 fn unflatten<K: Ord, V>(items: Vec<(K, V, u64)>) -> Partial<K, V> {
@@ -523,7 +526,9 @@ where
                         let mut p = Partial::new();
                         for (k, v) in batch.iter() {
                             match p.remove(k) {
-                                Some((acc, n)) => p.insert(k.clone(), (reduce(acc, v.clone()), n + 1)),
+                                Some((acc, n)) => {
+                                    p.insert(k.clone(), (reduce(acc, v.clone()), n + 1))
+                                }
                                 None => p.insert(k.clone(), (v.clone(), 1)),
                             };
                         }

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::plan::{
-    apply_resets, arrange, beyond_log_end, decide_ranges, lookup, per_batch_cap, starting_position,
-    sync_assignment,
-};
+use super::backpressure::partition_caps;
 use super::commit::CommitOutcome;
+use super::plan::{
+    apply_resets, arrange, beyond_log_end, decide_ranges_capped, lags, lookup, per_batch_cap,
+    starting_position, sync_assignment,
+};
 use super::retry::Attempts;
 use super::signal::StopSignal;
 use super::{Engine, InputState};
@@ -80,16 +81,20 @@ pub(super) async fn refresh_assignment(
     Ok(())
 }
 
+/// One input's plan: its ranges, the resets made, and the lag left behind.
+type Plan = (Vec<OffsetRange>, Vec<OffsetResetEvent>, u64);
+
 /// Decides one input's ranges for the batch.
 async fn plan_input(
     input: &mut InputState,
     cap: Option<i64>,
+    interval_ms: i64,
     stop: &mut StopSignal,
-) -> Result<(Vec<OffsetRange>, Vec<OffsetResetEvent>), StreamingError> {
+) -> Result<Plan, StreamingError> {
     refresh_assignment(input, stop).await?;
     let tps: Vec<_> = input.positions.keys().cloned().collect();
     if tps.is_empty() {
-        return Ok((Vec::new(), std::mem::take(&mut input.pending_resets)));
+        return Ok((Vec::new(), std::mem::take(&mut input.pending_resets), 0));
     }
     let latest = stop
         .unless_now(input.source.latest_offsets(&tps))
@@ -111,8 +116,16 @@ async fn plan_input(
         let events = apply_resets(&mut input.positions, &targets);
         input.pending_resets.extend(events);
     }
-    let ranges = decide_ranges(&input.positions, &latest, cap).map_err(source_error(input))?;
-    Ok((ranges, std::mem::take(&mut input.pending_resets)))
+    let lags = lags(&input.positions, &latest).map_err(source_error(input))?;
+    let caps = partition_caps(input.rate_limit, interval_ms, &lags, cap);
+    let ranges =
+        decide_ranges_capped(&input.positions, &latest, &caps).map_err(source_error(input))?;
+    let lag = ranges
+        .iter()
+        .zip(&lags)
+        .map(|(r, l)| l.saturating_sub(r.len()))
+        .sum();
+    Ok((ranges, std::mem::take(&mut input.pending_resets), lag))
 }
 
 /// Runs the outputs not yet `done` in order; stops at the first failure.
@@ -173,7 +186,7 @@ impl Engine {
             let cap = cap(input);
             let mut attempts = Attempts::new(self.retry, Stage::Plan, time);
             let plan = loop {
-                match plan_input(input, cap, &mut self.stop).await {
+                match plan_input(input, cap, self.interval_ms, &mut self.stop).await {
                     Ok(plan) => break plan,
                     Err(e) => attempts.failed(e, &mut self.stop).await?,
                 }
@@ -185,7 +198,7 @@ impl Engine {
         // Fetch exactly those ranges.
         let mut fetched: Vec<Arc<[SourceRecord]>> = Vec::with_capacity(self.inputs.len());
         let mut infos = Vec::with_capacity(self.inputs.len());
-        for (input, (ranges, resets)) in self.inputs.iter_mut().zip(planned) {
+        for (input, (ranges, resets, lag)) in self.inputs.iter_mut().zip(planned) {
             let wanted: Vec<OffsetRange> =
                 ranges.iter().filter(|r| !r.is_empty()).cloned().collect();
             let mut attempts = Attempts::new(self.retry, Stage::Fetch, time);
@@ -211,6 +224,7 @@ impl Engine {
                 offset_ranges: ranges,
                 records: records.len() as u64,
                 offset_resets: resets,
+                lag,
             });
             fetched.push(records.into());
         }
@@ -249,11 +263,28 @@ impl Engine {
             CommitOutcome::Abandoned => return Ok(None),
         }
         let output_paths = self.finish_committed(time, &info, &mut retries).await?;
+        let processing_time = started.elapsed();
+        for (input, batch) in self.inputs.iter_mut().zip(&info.inputs) {
+            if let Some(pid) = input.rate.as_mut()
+                && let Some(rate) = pid.compute(
+                    time.millis(),
+                    batch.records,
+                    processing_time.as_millis() as u64,
+                    scheduling_delay.as_millis() as u64,
+                )
+            {
+                tracing::debug!(
+                    "input {}: back-pressure rate {rate:.0} records/s",
+                    input.name
+                );
+                input.rate_limit = Some(rate);
+            }
+        }
 
         let info = Arc::unwrap_or_clone(info);
         Ok(Some(BatchReport {
             total_delay: millis_between(time.millis(), self.clock.now_ms()),
-            processing_time: started.elapsed(),
+            processing_time,
             info,
             skipped_ticks,
             retries,

@@ -35,7 +35,10 @@ pub(super) enum CommitOutcome {
 }
 
 fn ranges_of(info: &BatchInfo) -> Vec<Vec<OffsetRange>> {
-    info.inputs.iter().map(|i| i.offset_ranges.clone()).collect()
+    info.inputs
+        .iter()
+        .map(|i| i.offset_ranges.clone())
+        .collect()
 }
 
 impl Engine {
@@ -147,7 +150,9 @@ impl Engine {
                         return Ok(CommitOutcome::Abandoned);
                     }
                     Err(SourceError::Fenced(why)) => {
-                        tracing::warn!("batch {time}: commit refused after an uncertain attempt ({why})");
+                        tracing::warn!(
+                            "batch {time}: commit refused after an uncertain attempt ({why})"
+                        );
                         self.reset_positions();
                         return self.settle(time, &ranges).await;
                     }
@@ -266,6 +271,30 @@ impl Engine {
         &mut self,
         data: Option<CheckpointData>,
     ) -> Result<Option<i64>, StreamingError> {
+        // Staged output not covered by a pending record was never committed
+        // (the record is written before the commit): with a checkpoint it is
+        // removed; without one its outcome is unknown, so it is only reported.
+        let keep = data
+            .as_ref()
+            .and_then(|d| d.pending.as_ref())
+            .map(|p| BatchTime::from_millis(p.batch_time));
+        let remove = self.checkpoint.is_some();
+        for output in &mut self.outputs {
+            for path in output.orphans(keep, remove) {
+                if remove {
+                    tracing::info!(
+                        "removed {}, staged by a run that died before committing it",
+                        path.display()
+                    );
+                } else {
+                    tracing::warn!(
+                        "{} was staged by a run that died; without a checkpoint kt cannot tell \
+                         whether its offsets were committed, so it is left as it is",
+                        path.display()
+                    );
+                }
+            }
+        }
         let Some(data) = data else {
             return Ok(None);
         };
@@ -307,7 +336,11 @@ impl Engine {
             };
             tracing::info!(
                 "batch {time} was in progress when the last run ended; its offsets were {}",
-                if committed { "committed: finishing it" } else { "not committed: dropping it" }
+                if committed {
+                    "committed: finishing it"
+                } else {
+                    "not committed: dropping it"
+                }
             );
             for output in &mut self.outputs {
                 output.recover(time, committed)?;

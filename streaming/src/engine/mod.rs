@@ -6,6 +6,7 @@
 //! [`due_batch_time`]), so ticks never pile up and no data is skipped — the
 //! next batch's ranges simply start where the last one ended.
 
+pub(crate) mod backpressure;
 mod batch;
 mod commit;
 pub(crate) mod plan;
@@ -42,6 +43,10 @@ pub(crate) struct InputState {
     pub(crate) positions: BTreeMap<TopicPartition, i64>,
     /// Resets not yet reported (those made at start go into the first batch's report).
     pub(crate) pending_resets: Vec<OffsetResetEvent>,
+    /// Back-pressure estimator, when enabled.
+    pub(crate) rate: Option<backpressure::PidEstimator>,
+    /// The rate (records/s for the whole input) back-pressure allows now.
+    pub(crate) rate_limit: Option<f64>,
 }
 
 /// Progress visible to the running handle while the engine runs.

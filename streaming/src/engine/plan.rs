@@ -96,14 +96,37 @@ pub(crate) fn apply_resets(
 }
 
 /// One range per assigned partition, `[position, min(latest, position + cap))`.
+#[cfg(test)]
 pub(crate) fn decide_ranges(
     positions: &BTreeMap<TopicPartition, i64>,
     latest: &BTreeMap<TopicPartition, i64>,
     cap: Option<i64>,
 ) -> Result<Vec<OffsetRange>, SourceError> {
+    let caps = vec![cap; positions.len()];
+    decide_ranges_capped(positions, latest, &caps)
+}
+
+/// What each partition has in the log beyond its position, in position order.
+pub(crate) fn lags(
+    positions: &BTreeMap<TopicPartition, i64>,
+    latest: &BTreeMap<TopicPartition, i64>,
+) -> Result<Vec<u64>, SourceError> {
     positions
         .iter()
-        .map(|(tp, &from)| {
+        .map(|(tp, &from)| Ok(u64::try_from(lookup(latest, tp)? - from).unwrap_or(0)))
+        .collect()
+}
+
+/// [`decide_ranges`] with one cap per partition (in position order).
+pub(crate) fn decide_ranges_capped(
+    positions: &BTreeMap<TopicPartition, i64>,
+    latest: &BTreeMap<TopicPartition, i64>,
+    caps: &[Option<i64>],
+) -> Result<Vec<OffsetRange>, SourceError> {
+    positions
+        .iter()
+        .zip(caps)
+        .map(|((tp, &from), &cap)| {
             let end = lookup(latest, tp)?.max(from);
             let until = match cap {
                 Some(cap) => end.min(from.saturating_add(cap)),

@@ -2,4 +2,6 @@
 
 pub(crate) mod text;
 
-pub use text::{batch_dir, discard_staged, publish_staged, stage_batch_dir, staged_dir, write_batch_dir};
+pub use text::{
+    batch_dir, discard_staged, publish_staged, stage_batch_dir, staged_dir, write_batch_dir,
+};

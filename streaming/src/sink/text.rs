@@ -172,8 +172,7 @@ pub fn stage_batch_dir<'a>(
     }
     let result = (|| {
         fs::create_dir(&staged)?;
-        let mut part =
-            BufWriter::with_capacity(1 << 16, File::create(staged.join("part-00000"))?);
+        let mut part = BufWriter::with_capacity(1 << 16, File::create(staged.join("part-00000"))?);
         for line in lines {
             part.write_all(line.as_bytes())?;
             part.write_all(b"\n")?;
@@ -324,9 +323,56 @@ impl<T: Element + PyRepr> OutputOp for TextFilesOutput<T> {
     fn discard(&mut self, time: BatchTime) {
         let target = batch_dir(&self.prefix, &self.suffix, time);
         if let Err(e) = discard_staged(&target) {
-            tracing::warn!("could not remove staged output of {}: {e}", target.display());
+            tracing::warn!(
+                "could not remove staged output of {}: {e}",
+                target.display()
+            );
         }
         self.staged = None;
+    }
+
+    fn orphans(&mut self, keep: Option<BatchTime>, remove: bool) -> Vec<PathBuf> {
+        let probe = batch_dir(&self.prefix, &self.suffix, BatchTime::from_millis(0));
+        let Ok(probe_staged) = staged_dir(&probe) else {
+            return Vec::new();
+        };
+        let Some(probe_name) = probe_staged
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
+            return Vec::new();
+        };
+        // `.NAME-0.SUFFIX.staged` split around the `0`.
+        let Some((head, tail)) = probe_name.split_once("-0") else {
+            return Vec::new();
+        };
+        let (head, tail) = (format!("{head}-"), tail.to_owned());
+        let parent = parent_of(&probe);
+        let Ok(entries) = fs::read_dir(&parent) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(ms) = name
+                .strip_prefix(&head)
+                .and_then(|rest| rest.strip_suffix(&tail))
+                .and_then(|ms| ms.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            if keep.is_some_and(|k| k.millis() == ms) {
+                continue;
+            }
+            let path = entry.path();
+            if remove {
+                if let Err(e) = fs::remove_dir_all(&path) {
+                    tracing::warn!("could not remove {}: {e}", path.display());
+                }
+            }
+            found.push(path);
+        }
+        found
     }
 
     fn recover(&mut self, time: BatchTime, committed: bool) -> Result<(), StreamingError> {

@@ -34,6 +34,8 @@ pub struct KafkaSource {
     group: Option<String>,
     topics: Vec<String>,
     options: InputOptions,
+    session_timeout: Option<std::time::Duration>,
+    instance_id: Option<String>,
     connected: Option<Connected>,
 }
 
@@ -67,6 +69,8 @@ impl KafkaSource {
             group: None,
             topics: Vec::new(),
             options: InputOptions::default(),
+            session_timeout: None,
+            instance_id: None,
             connected: None,
         }
     }
@@ -107,6 +111,31 @@ impl KafkaSource {
         self
     }
 
+    /// Lowers the rate when batches take longer than the batch interval and
+    /// raises it again when they keep up (Spark's back-pressure; see the crate docs).
+    pub fn backpressure(mut self, yes: bool) -> Self {
+        self.options.backpressure = yes;
+        self
+    }
+
+    /// The group session timeout (`session.timeout.ms`; default 45 s): how
+    /// long the group waits for a member that stopped without leaving (a
+    /// crash) before giving its partitions to others. Heartbeats go out every
+    /// third of it (at most every 3 s).
+    pub fn session_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.session_timeout = Some(timeout);
+        self
+    }
+
+    /// Static group membership (`group.instance.id`, KIP-345): a process
+    /// restarted with the same id takes its old place at once, without a
+    /// rebalance and without waiting for the session timeout. Give each
+    /// process of a group its own id.
+    pub fn instance_id(mut self, id: impl Into<String>) -> Self {
+        self.instance_id = Some(id.into());
+        self
+    }
+
     /// The engine options this source was configured with.
     pub fn options(&self) -> InputOptions {
         self.options
@@ -125,8 +154,13 @@ impl KafkaSource {
             let client = Client::connect(self.config.clone())
                 .await
                 .map_err(client_error)?;
+            let defaults = ConsumerConfig::default();
+            let session_timeout = self.session_timeout.unwrap_or(defaults.session_timeout);
             let mut consumer = client.consumer(ConsumerConfig {
                 group_id: Some(group),
+                group_instance_id: self.instance_id.clone(),
+                session_timeout,
+                heartbeat_interval: defaults.heartbeat_interval.min(session_timeout / 3),
                 auto_offset_reset: match self.options.offset_reset {
                     OffsetReset::Earliest => ClientOffsetReset::Earliest,
                     OffsetReset::Latest => ClientOffsetReset::Latest,
@@ -272,9 +306,9 @@ impl BatchSource for KafkaSource {
                 FencedInstanceId, IllegalGeneration, RebalanceInProgress, UnknownMemberId,
             };
             match e.kafka_code() {
-                Some(IllegalGeneration | UnknownMemberId | RebalanceInProgress | FencedInstanceId) => {
-                    SourceError::Fenced(e.to_string())
-                }
+                Some(
+                    IllegalGeneration | UnknownMemberId | RebalanceInProgress | FencedInstanceId,
+                ) => SourceError::Fenced(e.to_string()),
                 _ => client_error(e),
             }
         })

@@ -129,6 +129,10 @@ pub struct InputOptions {
     /// unlimited. A batch reads at least one record per partition when any
     /// are available, as Spark does.
     pub max_rate_per_partition: Option<u64>,
+    /// Adapt the rate to how fast batches are processed (Spark's
+    /// `spark.streaming.backpressure.enabled`; see the crate docs,
+    /// "Back-pressure"). Off by default, as in Spark.
+    pub backpressure: bool,
 }
 
 /// The operations a direct stream needs from Kafka.

@@ -4,7 +4,9 @@
 //! Lines are parsed once per batch and shared by all three counts (a DStream
 //! with several consumers is computed once per batch).
 
-use crate::DStream;
+use std::time::Duration;
+
+use crate::{DStream, StreamingError};
 
 use super::{LogRecord, WeblogError, parse_log_line};
 
@@ -26,6 +28,16 @@ pub fn endpoints_count(parsed: &DStream<Result<LogRecord, WeblogError>>) -> DStr
     parsed
         .flat_map(|r| r.ok().map(|r| (r.endpoint, 1u64)))
         .reduce_by_key(|a, b| a + b)
+}
+
+/// The `n` pairs with the highest counts, highest first (ties by key):
+/// the classic log-analysis "top endpoints" list.
+pub fn top_n(counts: &DStream<(String, u64)>, n: usize) -> DStream<(String, u64)> {
+    counts.transform(move |mut pairs| {
+        pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        pairs.truncate(n);
+        pairs
+    })
 }
 
 /// One element per batch: how many lines did not parse.
@@ -72,6 +84,30 @@ impl WeblogJob {
             rejected: rejected_count(&parsed),
             parsed,
         }
+    }
+
+    /// Like [`new`](Self::new), with the method and endpoint counts over a
+    /// sliding window (kept incrementally); `rejected` stays per batch.
+    pub fn windowed(
+        lines: &DStream<String>,
+        length: Duration,
+        slide: Duration,
+    ) -> Result<Self, StreamingError> {
+        let parsed = parse_lines(lines);
+        let count = |pairs: DStream<(String, u64)>| {
+            pairs.reduce_by_key_and_window(
+                |a, b| a + b,
+                Some(|a: u64, b: u64| a - b),
+                length,
+                slide,
+            )
+        };
+        Ok(WeblogJob {
+            methods: count(parsed.flat_map(|r| r.ok().map(|r| (r.method, 1u64))))?,
+            endpoints: count(parsed.flat_map(|r| r.ok().map(|r| (r.endpoint, 1u64))))?,
+            rejected: rejected_count(&parsed),
+            parsed,
+        })
     }
 }
 

@@ -4,5 +4,5 @@
 mod job;
 mod parse;
 
-pub use job::{WeblogJob, endpoints_count, methods_count, parse_lines, rejected_count};
+pub use job::{WeblogJob, endpoints_count, methods_count, parse_lines, rejected_count, top_n};
 pub use parse::{LogField, LogLine, LogRecord, WeblogError, parse_log_bytes, parse_log_line};

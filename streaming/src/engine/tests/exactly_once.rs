@@ -16,9 +16,13 @@ fn wordcount(ssc: &StreamingContext, source: &MemorySource, out: &Path) {
     let counts = ssc
         .input_stream(source.reopen(), earliest())
         .map(|(_, v)| (v, 1u64));
-    counts.reduce_by_key(|a, b| a + b).save_as_text_files(out.join("f"), "");
     counts
-        .update_state_by_key(|new: Vec<u64>, t: Option<u64>| Some(t.unwrap_or(0) + new.len() as u64))
+        .reduce_by_key(|a, b| a + b)
+        .save_as_text_files(out.join("f"), "");
+    counts
+        .update_state_by_key(|new: Vec<u64>, t: Option<u64>| {
+            Some(t.unwrap_or(0) + new.len() as u64)
+        })
         .save_as_text_files(out.join("total"), "");
 }
 
@@ -45,9 +49,18 @@ async fn a_refused_commit_drops_the_batch_and_its_records_come_back() {
             format!("total-{}", at(2)),
         ]
     );
-    assert_eq!(read(dir.path(), &format!("f-{}", at(1))), "('v', 1)\n('w', 2)\n");
-    assert_eq!(read(dir.path(), &format!("total-{}", at(1))), "('v', 1)\n('w', 2)\n");
-    assert_eq!(read(dir.path(), &format!("total-{}", at(2))), "('v', 1)\n('w', 2)\n");
+    assert_eq!(
+        read(dir.path(), &format!("f-{}", at(1))),
+        "('v', 1)\n('w', 2)\n"
+    );
+    assert_eq!(
+        read(dir.path(), &format!("total-{}", at(1))),
+        "('v', 1)\n('w', 2)\n"
+    );
+    assert_eq!(
+        read(dir.path(), &format!("total-{}", at(2))),
+        "('v', 1)\n('w', 2)\n"
+    );
     assert_eq!(source.committed(), BTreeMap::from([(tp(0), 3)]));
 }
 
@@ -66,15 +79,32 @@ async fn crash_before_commit(source: &MemorySource, out: &Path, cp: &Path) {
     let feeding = feed(source, batches(&[&["x", "y", "x"]]));
     let err = ssc.run().await.unwrap_err();
     feeding.await.unwrap();
-    assert!(matches!(err, StreamingError::BatchFailed { stage: Stage::Commit, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            StreamingError::BatchFailed {
+                stage: Stage::Commit,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(
         dirs(out),
-        [format!(".f-{}.staged", at(0)), format!(".total-{}.staged", at(0))],
+        [
+            format!(".f-{}.staged", at(0)),
+            format!(".total-{}.staged", at(0))
+        ],
         "staged, not published"
     );
 }
 
-async fn restart(source: &MemorySource, out: &Path, cp: &Path, values: &[&str]) -> crate::RunSummary {
+async fn restart(
+    source: &MemorySource,
+    out: &Path,
+    cp: &Path,
+    values: &[&str],
+) -> crate::RunSummary {
     // The wall clock of the restart is a minute later.
     let ssc = context()
         .with_clock(Clock::StartingAt(T0 + 60_000))
@@ -97,9 +127,18 @@ async fn crash_before_the_commit_drops_the_staged_batch_and_reads_it_again() {
 
     restart(&source, out.path(), cp.path(), &["y"]).await;
     let later = at(12);
-    assert_eq!(dirs(out.path()), [format!("f-{later}"), format!("total-{later}")]);
-    assert_eq!(read(out.path(), &format!("f-{later}")), "('x', 2)\n('y', 2)\n");
-    assert_eq!(read(out.path(), &format!("total-{later}")), "('x', 2)\n('y', 2)\n");
+    assert_eq!(
+        dirs(out.path()),
+        [format!("f-{later}"), format!("total-{later}")]
+    );
+    assert_eq!(
+        read(out.path(), &format!("f-{later}")),
+        "('x', 2)\n('y', 2)\n"
+    );
+    assert_eq!(
+        read(out.path(), &format!("total-{later}")),
+        "('x', 2)\n('y', 2)\n"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -122,10 +161,16 @@ async fn crash_after_the_commit_publishes_the_staged_batch_and_keeps_its_state()
             format!("total-{later}"),
         ]
     );
-    assert_eq!(read(out.path(), &format!("f-{}", at(0))), "('x', 2)\n('y', 1)\n");
+    assert_eq!(
+        read(out.path(), &format!("f-{}", at(0))),
+        "('x', 2)\n('y', 1)\n"
+    );
     assert_eq!(read(out.path(), &format!("f-{later}")), "('y', 1)\n");
     // The running totals continue from the recovered batch.
-    assert_eq!(read(out.path(), &format!("total-{later}")), "('x', 2)\n('y', 2)\n");
+    assert_eq!(
+        read(out.path(), &format!("total-{later}")),
+        "('x', 2)\n('y', 2)\n"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -67,7 +67,10 @@ pub(super) fn read(dir: &Path, name: &str) -> String {
 
 /// Produces `batches[i]` on partition 0 one second before batch `i` (batch 0
 /// is at [`FIRST`]); call right before `start`.
-pub(super) fn feed(source: &MemorySource, batches: Vec<Vec<String>>) -> tokio::task::JoinHandle<()> {
+pub(super) fn feed(
+    source: &MemorySource,
+    batches: Vec<Vec<String>>,
+) -> tokio::task::JoinHandle<()> {
     let source = source.clone();
     let base = tokio::time::Instant::now();
     tokio::spawn(async move {

@@ -36,7 +36,10 @@ async fn window_spans_batch_boundaries_and_slides() {
     // Only at slide times; each holds (T - 15 s, T].
     assert_eq!(
         out,
-        vec![(at(1), strings(&["a", "b"])), (at(3), strings(&["b", "c", "d"]))]
+        vec![
+            (at(1), strings(&["a", "b"])),
+            (at(3), strings(&["b", "c", "d"]))
+        ]
     );
 }
 
@@ -44,7 +47,9 @@ async fn window_spans_batch_boundaries_and_slides() {
 async fn window_counts_and_reductions() {
     let input = batches(&[&["a b"], &["a"], &[], &["c a"], &["b"]]);
     let counts = run(input.clone(), 5, |s| {
-        s.flat_map(|(_, v)| words(&v)).count_by_window(10 * S, 5 * S).unwrap()
+        s.flat_map(|(_, v)| words(&v))
+            .count_by_window(10 * S, 5 * S)
+            .unwrap()
     })
     .await;
     let c: Vec<u64> = counts.iter().map(|(_, v)| v[0]).collect();
@@ -57,7 +62,11 @@ async fn window_counts_and_reductions() {
             .unwrap()
     })
     .await;
-    let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect::<Vec<_>>();
+    let pairs = |v: &[(&str, u64)]| {
+        v.iter()
+            .map(|(k, n)| ((*k).to_owned(), *n))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         by_value,
         vec![
@@ -91,14 +100,19 @@ async fn reduce_by_key_and_window_drops_keys_that_left() {
     let input = batches(&[&["x y"], &["x"], &[], &[]]);
     for inverse in [false, true] {
         let out = run(input.clone(), 4, move |s| {
-            let pairs = s.flat_map(|(_, v)| words(&v).into_iter().map(|w| (w, 1u64)).collect::<Vec<_>>());
+            let pairs =
+                s.flat_map(|(_, v)| words(&v).into_iter().map(|w| (w, 1u64)).collect::<Vec<_>>());
             let inv = inverse.then_some(|a: u64, b: u64| a - b);
             pairs
                 .reduce_by_key_and_window(|a, b| a + b, inv, 10 * S, 5 * S)
                 .unwrap()
         })
         .await;
-        let p = |v: &[(&str, u64)]| v.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect::<Vec<_>>();
+        let p = |v: &[(&str, u64)]| {
+            v.iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             out,
             vec![
@@ -123,7 +137,11 @@ async fn update_state_by_key_keeps_and_drops_state() {
             })
     })
     .await;
-    let p = |v: &[(&str, u64)]| v.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect::<Vec<_>>();
+    let p = |v: &[(&str, u64)]| {
+        v.iter()
+            .map(|(k, n)| ((*k).to_owned(), *n))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         out,
         vec![
@@ -197,7 +215,12 @@ async fn joins_unions_and_values_per_batch() {
 async fn bad_windows_and_mixed_slides_are_refused_before_running() {
     let ssc = context();
     let s = ssc.input_stream(MemorySource::new(), earliest());
-    for (len, slide) in [(7 * S, 5 * S), (10 * S, 3 * S), (Duration::ZERO, 5 * S), (10 * S, Duration::from_micros(5_000_500))] {
+    for (len, slide) in [
+        (7 * S, 5 * S),
+        (10 * S, 3 * S),
+        (Duration::ZERO, 5 * S),
+        (10 * S, Duration::from_micros(5_000_500)),
+    ] {
         let err = s.window(len, slide).unwrap_err();
         assert!(matches!(err, StreamingError::InvalidWindow { .. }), "{err}");
         assert!(err.to_string().contains("multiple of 5s"), "{err}");
@@ -207,7 +230,11 @@ async fn bad_windows_and_mixed_slides_are_refused_before_running() {
     assert!(w.window(30 * S, 5 * S).is_err());
     assert!(w.window(30 * S, 10 * S).is_ok());
     // Union of streams with different slides: refused by start.
-    w.union(&s).foreach_batch(|_, _: &[(Option<String>, String)]| {});
+    w.union(&s)
+        .foreach_batch(|_, _: &[(Option<String>, String)]| {});
     let err = ssc.start().await.unwrap_err();
-    assert!(matches!(err, StreamingError::InvalidGraph(ref m) if m.contains("union")), "{err}");
+    assert!(
+        matches!(err, StreamingError::InvalidGraph(ref m) if m.contains("union")),
+        "{err}"
+    );
 }

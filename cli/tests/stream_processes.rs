@@ -1,0 +1,419 @@
+//! `kt stream` as separate processes against a `kt broker` process: SIGKILLed between output
+//! and commit and at random points, then restarted (exactly-once files); and several processes
+//! in one consumer group sharing a topic while members join and leave (no record lost or
+//! counted twice).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kt_client::{Client, ClientConfig, ProducerConfig, ProducerRecord};
+
+const KT: &str = env!("CARGO_BIN_EXE_kt");
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A process killed (SIGKILL) when dropped.
+struct Proc {
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(KT);
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start kt");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Proc { child, stderr: rx }
+}
+
+impl Proc {
+    /// Waits for a stderr line containing `needle` and returns it.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => eprintln!("  kt: {line}"),
+                Err(e) => panic!("no stderr line with {needle:?}: {e}"),
+            }
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    fn terminate(mut self) {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let rest: Vec<String> = self.stderr.try_iter().collect();
+                assert!(
+                    status.success(),
+                    "graceful stop exits 0: {status:?} {rest:?}"
+                );
+                return;
+            }
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn sigkill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn start_broker() -> (Proc, String) {
+    let broker = spawn(
+        &[
+            "broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--group-initial-rebalance-delay",
+            "0s",
+            "--group-min-session-timeout",
+            "1s",
+        ],
+        &[],
+    );
+    let line = broker.wait_for("kt broker listening on ");
+    let addr = line
+        .split("kt broker listening on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    (broker, addr)
+}
+
+fn create_topic(bootstrap: &str, topic: &str, partitions: u32) {
+    let out = Command::new(KT)
+        .args(["-b", bootstrap, "topic", "create", topic, "--partitions"])
+        .arg(partitions.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Produces `prefix{i:05}` for i in `range` round-robin over `partitions`, in chunks of
+/// `chunk` with `pause` in between, on a thread of its own.
+fn produce(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    range: std::ops::Range<u32>,
+    prefix: &'static str,
+    chunk: usize,
+    pause: Duration,
+) -> std::thread::JoinHandle<()> {
+    let (bootstrap, topic) = (bootstrap.to_owned(), topic.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
+            let producer = client.producer(ProducerConfig::default());
+            let all: Vec<u32> = range.collect();
+            for part in all.chunks(chunk) {
+                let mut pending = Vec::new();
+                for i in part {
+                    let mut r =
+                        ProducerRecord::new(topic.clone(), Bytes::from(format!("{prefix}{i:05}")));
+                    r.partition = Some(*i as i32 % partitions);
+                    pending.push(producer.send(r).await.unwrap());
+                }
+                for d in pending {
+                    d.await.unwrap();
+                }
+                tokio::time::sleep(pause).await;
+            }
+            producer.close().await.unwrap();
+        });
+    })
+}
+
+/// Every line of every published `STEM-<ms>` directory in `dir`, and the staged ones' names.
+fn outputs(dir: &Path, stem: &str) -> (Vec<String>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut staged = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (lines, staged);
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".staged") {
+            staged.push(name);
+            continue;
+        }
+        let Some(ms) = name.strip_prefix(&format!("{stem}-")) else {
+            continue;
+        };
+        if ms.parse::<i64>().is_err() {
+            continue;
+        }
+        let mut files: Vec<String> = std::fs::read_dir(e.path())
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["_SUCCESS", "part-00000"], "{name}");
+        let part = std::fs::read_to_string(e.path().join("part-00000")).unwrap();
+        lines.extend(part.lines().map(str::to_owned));
+    }
+    (lines, staged)
+}
+
+/// Polls until `done` holds (or panics after the timeout).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A small xorshift generator: the random kill points, reproducible from the printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[test]
+fn sigkill_between_output_and_commit_and_at_random_points_loses_and_repeats_nothing() {
+    let (_broker, bootstrap) = start_broker();
+    create_topic(&bootstrap, "events", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("s");
+    let checkpoint = dir.path().join("checkpoint");
+    let args: Vec<String> = [
+        "-b",
+        &bootstrap,
+        "stream",
+        "save",
+        "--topic",
+        "events",
+        "--batch",
+        "200ms",
+        "--group",
+        "kill",
+        "--session-timeout",
+        "1s",
+        "--from-beginning",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain(["--checkpoint".into(), checkpoint.display().to_string()])
+    .chain(["--out".into(), prefix.display().to_string()])
+    .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    const TOTAL: u32 = 1_200;
+
+    // 1. Killed exactly between staging its output and committing it.
+    produce(&bootstrap, "events", 3, 0..150, "m", 150, Duration::ZERO)
+        .join()
+        .unwrap();
+    let job = spawn(&args, &[("KT_TEST_PAUSE_BEFORE_COMMIT", "1")]);
+    let line = job.wait_for("kt-test: batch ");
+    let ms: i64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    job.sigkill();
+    let staged = dir.path().join(format!(".s-{ms}.staged"));
+    let part = std::fs::read_to_string(staged.join("part-00000")).unwrap();
+    assert_eq!(part.lines().count(), 150, "the batch was staged whole");
+    assert!(
+        !dir.path().join(format!("s-{ms}")).exists(),
+        "and not published"
+    );
+
+    // 2. Records keep arriving while the job is killed at random points (and once more at
+    // the deterministic point, mid-stream).
+    let producing = produce(
+        &bootstrap,
+        "events",
+        3,
+        150..TOTAL,
+        "m",
+        30,
+        Duration::from_millis(40),
+    );
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("random kill points from seed {seed}");
+    let mut rng = Rng(seed);
+    for round in 0..6 {
+        if round == 2 {
+            let job = spawn(&args, &[("KT_TEST_PAUSE_BEFORE_COMMIT", "1")]);
+            job.wait_for("kt-test: batch ");
+            job.sigkill();
+            continue;
+        }
+        let job = spawn(&args, &[]);
+        std::thread::sleep(Duration::from_millis(100 + rng.next(900)));
+        job.sigkill();
+    }
+    producing.join().unwrap();
+
+    // 3. A last run catches up; then a graceful stop.
+    let job = spawn(&args, &[]);
+    wait_until("every record in the output", || {
+        outputs(dir.path(), "s").0.len() >= TOTAL as usize
+    });
+    job.terminate();
+
+    let (lines, staged) = outputs(dir.path(), "s");
+    assert!(staged.is_empty(), "nothing left staged: {staged:?}");
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for l in &lines {
+        *seen.entry(l.clone()).or_default() += 1;
+    }
+    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "written twice: {repeated:?}");
+    let expected: Vec<String> = (0..TOTAL).map(|i| format!("(None, 'm{i:05}')")).collect();
+    assert_eq!(
+        seen.into_keys().collect::<Vec<_>>(),
+        expected,
+        "every record exactly once"
+    );
+}
+
+/// Sums word counts over every process's files: `('w00012', 1)` lines.
+fn counts(dirs: &[&Path]) -> BTreeMap<String, u64> {
+    let mut total = BTreeMap::new();
+    for d in dirs {
+        for line in outputs(d, "wc").0 {
+            let inner = line.trim_start_matches("('").trim_end_matches(')');
+            let (word, n) = inner.split_once("', ").unwrap();
+            *total.entry(word.to_owned()).or_default() += n.parse::<u64>().unwrap();
+        }
+    }
+    total
+}
+
+#[test]
+fn processes_in_one_group_share_partitions_as_members_join_and_leave() {
+    let (_broker, bootstrap) = start_broker();
+    create_topic(&bootstrap, "words", 4);
+    let root = tempfile::tempdir().unwrap();
+    let dirs: Vec<std::path::PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|n| root.path().join(n))
+        .collect();
+    let member = |out: &Path| {
+        spawn(
+            &[
+                "-b",
+                &bootstrap,
+                "stream",
+                "wordcount",
+                "--topic",
+                "words",
+                "--batch",
+                "300ms",
+                "--group",
+                "scale",
+                "--session-timeout",
+                "2s",
+                "--from-beginning",
+                "--out",
+                out.join("wc").to_str().unwrap(),
+            ],
+            &[],
+        )
+    };
+    const TOTAL: u32 = 1_500;
+    // Every record is a distinct word, so a count above 1 anywhere is double counting.
+    let producing = produce(
+        &bootstrap,
+        "words",
+        4,
+        0..TOTAL,
+        "w",
+        25,
+        Duration::from_millis(30),
+    );
+    let nonempty = |d: &Path| !counts(&[d]).is_empty();
+
+    let a = member(&dirs[0]);
+    wait_until("a's first counts", || nonempty(&dirs[0]));
+    let b = member(&dirs[1]);
+    wait_until("b's first counts", || nonempty(&dirs[1]));
+    // a leaves; b takes all partitions.
+    a.terminate();
+    let after_a = counts(&[&dirs[1]]).len();
+    wait_until("b counting a's partitions too", || {
+        counts(&[&dirs[1]]).len() > after_a + 50
+    });
+    // c joins.
+    let c = member(&dirs[2]);
+    wait_until("c's first counts", || nonempty(&dirs[2]));
+    producing.join().unwrap();
+    let all: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+    wait_until("every word counted", || {
+        counts(&all).len() >= TOTAL as usize
+    });
+    b.terminate();
+    c.terminate();
+
+    let total = counts(&all);
+    let twice: Vec<_> = total.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "counted more than once: {twice:?}");
+    let expected: Vec<String> = (0..TOTAL).map(|i| format!("w{i:05}")).collect();
+    assert_eq!(
+        total.into_keys().collect::<Vec<_>>(),
+        expected,
+        "no word lost"
+    );
+    for d in &dirs {
+        assert!(
+            outputs(d, "wc").1.is_empty(),
+            "nothing left staged in {}",
+            d.display()
+        );
+    }
+}
