@@ -388,19 +388,22 @@ impl<K: Element + Ord, V: Element> KeyedWindowOp<K, V> {
     }
 }
 
+/// A [`Partial`] as stored: `(key, value, elements)` triples.
+type Flat<K, V> = Vec<(K, V, u64)>;
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct KeyedSnapshot<K, V> {
-    batches: Vec<(i64, Vec<(K, V, u64)>)>,
-    last: Option<(i64, Vec<(K, V, u64)>)>,
+    batches: Vec<(i64, Flat<K, V>)>,
+    last: Option<(i64, Flat<K, V>)>,
 }
 
-fn flatten<K: Clone, V: Clone>(p: &Partial<K, V>) -> Vec<(K, V, u64)> {
+fn flatten<K: Clone, V: Clone>(p: &Partial<K, V>) -> Flat<K, V> {
     p.iter()
         .map(|(k, (v, n))| (k.clone(), v.clone(), *n))
         .collect()
 }
 
-fn unflatten<K: Ord, V>(items: Vec<(K, V, u64)>) -> Partial<K, V> {
+fn unflatten<K: Ord, V>(items: Flat<K, V>) -> Partial<K, V> {
     items.into_iter().map(|(k, v, n)| (k, (v, n))).collect()
 }
 

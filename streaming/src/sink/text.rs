@@ -365,10 +365,8 @@ impl<T: Element + PyRepr> OutputOp for TextFilesOutput<T> {
                 continue;
             }
             let path = entry.path();
-            if remove {
-                if let Err(e) = fs::remove_dir_all(&path) {
-                    tracing::warn!("could not remove {}: {e}", path.display());
-                }
+            if remove && let Err(e) = fs::remove_dir_all(&path) {
+                tracing::warn!("could not remove {}: {e}", path.display());
             }
             found.push(path);
         }

@@ -56,7 +56,9 @@ struct State {
     closes: u32,
 }
 
-struct CommitHook(Box<dyn FnMut(&BTreeMap<TopicPartition, i64>) + Send>);
+type CommitFn = dyn FnMut(&BTreeMap<TopicPartition, i64>) + Send;
+
+struct CommitHook(Box<CommitFn>);
 
 impl std::fmt::Debug for CommitHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

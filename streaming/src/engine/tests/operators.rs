@@ -20,8 +20,7 @@ async fn run<T: crate::Element>(
     let feeding = feed(&source, input);
     ssc.run().await.unwrap();
     feeding.await.unwrap();
-    let out = seen.lock().unwrap().clone();
-    out
+    seen.lock().unwrap().clone()
 }
 
 const S: Duration = Duration::from_secs(1);
