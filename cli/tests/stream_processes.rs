@@ -299,8 +299,10 @@ fn sigkill_between_output_and_commit_and_at_random_points_loses_and_repeats_noth
     }
     producing.join().unwrap();
 
-    // 3. A last run catches up; then a graceful stop.
-    let job = spawn(&args, &[]);
+    // 3. A last run catches up; then a graceful stop (once it has run a batch, so its
+    // signal handler is surely installed).
+    let job = spawn(&args, &[("RUST_LOG", "warn,kt_streaming::engine=info")]);
+    job.wait_for(" records from ");
     wait_until("every record in the output", || {
         outputs(dir.path(), "s").0.len() >= TOTAL as usize
     });

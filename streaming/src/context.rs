@@ -14,7 +14,7 @@ use crate::error::StreamingError;
 use crate::graph::{PendingInput, Shared};
 use crate::report::BatchReport;
 use crate::running::{RunSummary, RunningContext};
-use crate::source::{BatchSource, InputOptions};
+use crate::source::{BatchSource, InputOptions, SourceRecord};
 use crate::time::{AnchoredClock, BatchTime, Clock, first_batch_after};
 
 /// Defines a streaming computation and starts it.
@@ -106,12 +106,48 @@ impl StreamingContext {
     }
 
     /// A stream of `(key, value)` records read from `source` in batches
-    /// (the general form of [`kafka_stream`](Self::kafka_stream)).
+    /// (the general form of [`kafka_stream`](Self::kafka_stream)). A null
+    /// value becomes `""` (see [`SourceRecord::to_element`](crate::SourceRecord::to_element)).
     pub fn input_stream<S: BatchSource>(
         &self,
         source: S,
         options: InputOptions,
     ) -> DStream<(Option<String>, String)> {
+        self.input_with(source, options, SourceRecord::to_element)
+    }
+
+    /// The records themselves, with partition, offset, timestamp and raw
+    /// key and value bytes, null values included (`value: None`, a
+    /// tombstone), for jobs that must tell a null value from an empty one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), kt_streaming::StreamingError> {
+    /// use std::time::Duration;
+    /// use kt_streaming::{InputOptions, MemorySource, OffsetReset, SourceRecord, StreamingContext};
+    /// let source = MemorySource::new();
+    /// source.append("t", 0, Some("k".into()), None);
+    /// let ssc = StreamingContext::new(Duration::from_millis(1)).stop_after_batches(1);
+    /// let options = InputOptions { offset_reset: OffsetReset::Earliest, ..Default::default() };
+    /// ssc.input_records(source, options).foreach_batch(|_, records: &[SourceRecord]| {
+    ///     assert_eq!(records[0].value, None);
+    /// });
+    /// ssc.run().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn input_records<S: BatchSource>(
+        &self,
+        source: S,
+        options: InputOptions,
+    ) -> DStream<SourceRecord> {
+        self.input_with(source, options, SourceRecord::clone)
+    }
+
+    fn input_with<S: BatchSource, T: crate::Element>(
+        &self,
+        source: S,
+        options: InputOptions,
+        convert: fn(&SourceRecord) -> T,
+    ) -> DStream<T> {
         let mut id = usize::MAX;
         self.shared.before_start("input_stream", |state| {
             id = state.next_input;
@@ -125,7 +161,7 @@ impl StreamingContext {
         let node = Node::new(
             "input",
             0,
-            Box::new(move |scope| Ok(scope.input(id)?.iter().map(|r| r.to_element()).collect())),
+            Box::new(move |scope| Ok(scope.input(id)?.iter().map(convert).collect())),
         );
         DStream::from_node(node, Arc::clone(&self.shared))
     }

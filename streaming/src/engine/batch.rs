@@ -56,10 +56,17 @@ pub(super) async fn refresh_assignment(
         .unless_now(input.source.latest_offsets(&new))
         .await?
         .map_err(source_error(input))?;
+    let explicit = input.source.starting_offsets();
     let mut events = Vec::new();
     let mut starts = Vec::with_capacity(new.len());
     for tp in new {
-        let committed = committed.get(&tp).copied().flatten();
+        // The group's committed offset wins (a restart continues where the
+        // last run committed); an explicit starting offset comes next.
+        let committed = committed
+            .get(&tp)
+            .copied()
+            .flatten()
+            .or_else(|| explicit.get(&tp).copied());
         let earliest = lookup(&earliest, &tp).map_err(source_error(input))?;
         let latest = lookup(&latest, &tp).map_err(source_error(input))?;
         let start = starting_position(committed, earliest, latest, input.options.offset_reset);

@@ -6,6 +6,14 @@
 //! offsets. Membership is refreshed every batch through
 //! `Consumer::join` (rejoining after a rebalance), so several `kt stream`
 //! processes in one group share the partitions.
+//!
+//! Three ways to say what to read (Spark's `ConsumerStrategies`):
+//! [`topic`](KafkaSource::topic)/[`topics`](KafkaSource::topics) subscribe in
+//! the group (`Subscribe`); [`topic_pattern`](KafkaSource::topic_pattern)
+//! subscribes to every topic whose whole name matches a regex, re-checked
+//! every [`PATTERN_REFRESH`] (`SubscribePattern`); [`assign`](KafkaSource::assign)
+//! reads exactly the given partitions without group membership, optionally
+//! from explicit starting offsets (`Assign`), still committing to the group.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -33,6 +41,10 @@ pub struct KafkaSource {
     config: ClientConfig,
     group: Option<String>,
     topics: Vec<String>,
+    pattern: Option<regex::Regex>,
+    assigned: Vec<TopicPartition>,
+    starting: BTreeMap<TopicPartition, i64>,
+    pattern_checked: Option<tokio::time::Instant>,
     options: InputOptions,
     session_timeout: Option<std::time::Duration>,
     instance_id: Option<String>,
@@ -68,6 +80,10 @@ impl KafkaSource {
             config,
             group: None,
             topics: Vec::new(),
+            pattern: None,
+            assigned: Vec::new(),
+            starting: BTreeMap::new(),
+            pattern_checked: None,
             options: InputOptions::default(),
             session_timeout: None,
             instance_id: None,
@@ -90,6 +106,34 @@ impl KafkaSource {
     /// Adds topics to the subscription.
     pub fn topics(mut self, topics: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.topics.extend(topics.into_iter().map(Into::into));
+        self
+    }
+
+    /// Subscribes to every topic whose whole name matches `pattern` (a Rust
+    /// `regex`), including topics created later (checked every
+    /// [`PATTERN_REFRESH`]). An invalid pattern fails at `start`.
+    pub fn topic_pattern(mut self, pattern: &str) -> Result<Self, SourceError> {
+        let anchored = format!("^(?:{pattern})$");
+        let re = regex::Regex::new(&anchored)
+            .map_err(|e| SourceError::Config(format!("topic pattern {pattern:?}: {e}")))?;
+        self.pattern = Some(re);
+        Ok(self)
+    }
+
+    /// Reads exactly these partitions, without joining the group (Spark's
+    /// `Assign`). Offsets are still read from and committed to the group,
+    /// which must then have no active members. Partitions the group has no
+    /// committed offset for start at their [`starting_offset`](Self::starting_offset),
+    /// else per `auto.offset.reset`.
+    pub fn assign(mut self, partitions: impl IntoIterator<Item = TopicPartition>) -> Self {
+        self.assigned.extend(partitions);
+        self
+    }
+
+    /// Where an assigned partition starts when the group has no committed
+    /// offset for it (the group's offset wins so a restart continues).
+    pub fn starting_offset(mut self, tp: TopicPartition, offset: i64) -> Self {
+        self.starting.insert(tp, offset);
         self
     }
 
@@ -146,9 +190,14 @@ impl KafkaSource {
             let group = self.group.clone().ok_or_else(|| {
                 SourceError::Config("KafkaSource needs a consumer group: .group(\"name\")".into())
             })?;
-            if self.topics.is_empty() {
+            let ways = usize::from(!self.topics.is_empty())
+                + usize::from(self.pattern.is_some())
+                + usize::from(!self.assigned.is_empty());
+            if ways != 1 {
                 return Err(SourceError::Config(
-                    "KafkaSource needs at least one topic: .topic(\"name\")".into(),
+                    "KafkaSource needs exactly one of .topic(\"name\"), .topic_pattern(\"re\") \
+                     or .assign(partitions)"
+                        .into(),
                 ));
             }
             let client = Client::connect(self.config.clone())
@@ -169,8 +218,14 @@ impl KafkaSource {
                 enable_auto_commit: false,
                 ..ConsumerConfig::default()
             });
-            let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
-            consumer.subscribe(&topics).await.map_err(client_error)?;
+            if !self.assigned.is_empty() {
+                consumer
+                    .assign(self.assigned.iter().map(to_client).collect())
+                    .map_err(client_error)?;
+            } else if self.pattern.is_none() {
+                let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+                consumer.subscribe(&topics).await.map_err(client_error)?;
+            }
             self.connected = Some(Connected { client, consumer });
         }
         self.connected.as_mut().ok_or(SourceError::Closed)
@@ -196,6 +251,47 @@ impl KafkaSource {
     }
 }
 
+/// How often a pattern subscription looks for new or deleted topics.
+pub const PATTERN_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl KafkaSource {
+    /// For a pattern subscription: lists the topics (at the first call and
+    /// every [`PATTERN_REFRESH`]) and subscribes to the matching ones.
+    async fn refresh_pattern(&mut self) -> Result<(), SourceError> {
+        let Some(pattern) = self.pattern.clone() else {
+            return Ok(());
+        };
+        let due = self
+            .pattern_checked
+            .is_none_or(|at| at.elapsed() >= PATTERN_REFRESH);
+        if !due {
+            return Ok(());
+        }
+        let conn = self.connect().await?;
+        let mut matching: Vec<String> = conn
+            .client
+            .admin()
+            .list_topics()
+            .await
+            .map_err(client_error)?
+            .into_iter()
+            .filter(|t| pattern.is_match(t))
+            .collect();
+        matching.sort();
+        if matching.is_empty() {
+            tracing::debug!("no topic matches {}", pattern.as_str());
+        } else {
+            let topics: Vec<&str> = matching.iter().map(String::as_str).collect();
+            conn.consumer
+                .subscribe(&topics)
+                .await
+                .map_err(client_error)?;
+        }
+        self.pattern_checked = Some(tokio::time::Instant::now());
+        Ok(())
+    }
+}
+
 fn client_error(e: kt_client::Error) -> SourceError {
     SourceError::Client(Box::new(e))
 }
@@ -210,15 +306,27 @@ fn from_client(tp: &ClientTp) -> TopicPartition {
 
 impl BatchSource for KafkaSource {
     fn describe(&self) -> String {
+        let what = if let Some(p) = &self.pattern {
+            format!("topics matching {}", p.as_str())
+        } else if !self.assigned.is_empty() {
+            let list: Vec<String> = self.assigned.iter().map(ToString::to_string).collect();
+            format!("partitions {}", list.join(","))
+        } else {
+            format!("topics {}", self.topics.join(","))
+        };
         format!(
-            "kafka {} group {} topics {}",
+            "kafka {} group {} {what}",
             self.config.bootstrap_servers.join(","),
             self.group.as_deref().unwrap_or("<none>"),
-            self.topics.join(",")
         )
     }
 
+    fn starting_offsets(&self) -> BTreeMap<TopicPartition, i64> {
+        self.starting.clone()
+    }
+
     async fn assignment(&mut self) -> Result<Vec<TopicPartition>, SourceError> {
+        self.refresh_pattern().await?;
         let conn = self.connect().await?;
         let assigned = conn.consumer.join().await.map_err(client_error)?;
         Ok(assigned.iter().map(from_client).collect())
@@ -329,5 +437,12 @@ impl crate::StreamingContext {
     pub fn kafka_stream(&self, source: KafkaSource) -> crate::DStream<(Option<String>, String)> {
         let options = source.options();
         self.input_stream(source, options)
+    }
+
+    /// The Kafka records themselves (partition, offset, timestamp, raw key
+    /// and value, `None` for a null value); see [`input_records`](Self::input_records).
+    pub fn kafka_records(&self, source: KafkaSource) -> crate::DStream<SourceRecord> {
+        let options = source.options();
+        self.input_records(source, options)
     }
 }

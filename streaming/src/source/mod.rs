@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::error::SourceError;
 
-pub use kafka::KafkaSource;
+pub use kafka::{KafkaSource, PATTERN_REFRESH};
 pub use memory::{MemorySource, SourceOp};
 
 /// A partition of a topic. The topic name is shared (`Arc<str>`) because
@@ -97,8 +97,15 @@ pub struct SourceRecord {
 
 impl SourceRecord {
     /// The stream element for this record: `(key, value)` with bytes that
-    /// are not UTF-8 replaced by U+FFFD. A null value becomes `""` (the
-    /// element type has no null value; PySpark's decoder would give `None`).
+    /// are not UTF-8 replaced by U+FFFD.
+    ///
+    /// A null value (a tombstone) becomes `""`: the tutorial's element type,
+    /// `(Option<String>, String)`, keeps `map(|(_key, value)| value)` a
+    /// string, and text output shows `(None, '')`. PySpark's default decoder
+    /// gives `None` there (printed `(None, None)`); a job that must tell the
+    /// two apart reads [`StreamingContext::input_records`](crate::StreamingContext::input_records)
+    /// or [`kafka_records`](crate::StreamingContext::kafka_records), whose
+    /// `value` is `None` for a null value.
     pub fn to_element(&self) -> (Option<String>, String) {
         let text = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
         (
@@ -177,6 +184,13 @@ pub trait BatchSource: Send + 'static {
         ranges: &[OffsetRange],
     ) -> impl Future<Output = Result<Vec<SourceRecord>, SourceError>> + Send;
 
+    /// Where to start partitions the group has no committed offset for, when
+    /// the source was given explicit starting offsets (assign mode). The
+    /// default: none, so `auto.offset.reset` applies.
+    fn starting_offsets(&self) -> BTreeMap<TopicPartition, i64> {
+        BTreeMap::new()
+    }
+
     /// Commits the given positions (next offset to read) for the group.
     fn commit(
         &mut self,
@@ -215,6 +229,7 @@ pub(crate) trait DynSource: Send {
         offsets: &'a BTreeMap<TopicPartition, i64>,
     ) -> BoxFuture<'a, Result<(), SourceError>>;
     fn close(&mut self) -> BoxFuture<'_, Result<(), SourceError>>;
+    fn starting_offsets(&self) -> BTreeMap<TopicPartition, i64>;
 }
 
 impl<S: BatchSource> DynSource for S {
@@ -256,5 +271,8 @@ impl<S: BatchSource> DynSource for S {
     }
     fn close(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
         Box::pin(BatchSource::close(self))
+    }
+    fn starting_offsets(&self) -> BTreeMap<TopicPartition, i64> {
+        BatchSource::starting_offsets(self)
     }
 }
