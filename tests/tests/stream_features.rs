@@ -68,7 +68,12 @@ async fn windowed_wordcount_and_metrics_json() {
         first["output_paths"],
         serde_json::json!([format!("{}-{}", spec.out.display(), batches[0].time_ms)])
     );
-    for key in ["scheduling_delay_ms", "processing_time_ms", "total_delay_ms", "lag"] {
+    for key in [
+        "scheduling_delay_ms",
+        "processing_time_ms",
+        "total_delay_ms",
+        "lag",
+    ] {
         assert!(first[key].is_u64(), "{key} in {first}");
     }
     broker.shutdown().await;
@@ -79,8 +84,12 @@ async fn weblog_top_endpoints() {
     let broker = start_broker().await;
     let bootstrap = broker.bootstrap();
     let client = client(&bootstrap).await;
-    let line = |path: &str| format!(r#"h - - [01/Jul/1995:00:00:01 -0400] "GET {path} HTTP/1.0" 200 1"#);
-    let lines: Vec<String> = ["/b", "/a", "/c", "/a", "/b", "/a"].iter().map(|p| line(p)).collect();
+    let line =
+        |path: &str| format!(r#"h - - [01/Jul/1995:00:00:01 -0400] "GET {path} HTTP/1.0" 200 1"#);
+    let lines: Vec<String> = ["/b", "/a", "/c", "/a", "/b", "/a"]
+        .iter()
+        .map(|p| line(p))
+        .collect();
     let records: Vec<(Option<&str>, &str)> = lines.iter().map(|l| (None, l.as_str())).collect();
     produce(&client, "access", &records).await;
     let dir = tempfile::tempdir().unwrap();
@@ -114,9 +123,11 @@ async fn one_batch(source: KafkaSource) -> Vec<SourceRecord> {
     let sink = Arc::clone(&seen);
     ssc.kafka_records(source)
         .foreach_batch(move |_, r: &[SourceRecord]| sink.lock().unwrap().extend_from_slice(r));
-    tokio::time::timeout(TIMEOUT, ssc.run()).await.unwrap().unwrap();
-    let out = seen.lock().unwrap().clone();
-    out
+    tokio::time::timeout(TIMEOUT, ssc.run())
+        .await
+        .unwrap()
+        .unwrap();
+    seen.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +137,12 @@ async fn null_values_assign_with_offsets_and_patterns() {
     let client = client(&bootstrap).await;
     client
         .admin()
-        .create_topics(&[NewTopic::new("two", 2, 1), NewTopic::new("logs-a", 1, 1), NewTopic::new("logs-b", 1, 1), NewTopic::new("other", 1, 1)])
+        .create_topics(&[
+            NewTopic::new("two", 2, 1),
+            NewTopic::new("logs-a", 1, 1),
+            NewTopic::new("logs-b", 1, 1),
+            NewTopic::new("other", 1, 1),
+        ])
         .await
         .unwrap();
 
@@ -137,15 +153,31 @@ async fn null_values_assign_with_offsets_and_patterns() {
     r.value = None;
     producer.send(r).await.unwrap().await.unwrap();
     producer.close().await.unwrap();
-    let records = one_batch(KafkaSource::new(&bootstrap).group("nulls").topic("logs-a").from_beginning(true)).await;
+    let records = one_batch(
+        KafkaSource::new(&bootstrap)
+            .group("nulls")
+            .topic("logs-a")
+            .from_beginning(true),
+    )
+    .await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].value, None);
-    assert_eq!(records[0].to_element(), (Some("k".to_owned()), String::new()));
+    assert_eq!(
+        records[0].to_element(),
+        (Some("k".to_owned()), String::new())
+    );
 
     // Topic pattern: both logs-* topics, not `other`.
     produce(&client, "logs-b", &[(None, "b1")]).await;
     produce(&client, "other", &[(None, "o1")]).await;
-    let records = one_batch(KafkaSource::new(&bootstrap).group("pattern").topic_pattern("logs-.*").unwrap().from_beginning(true)).await;
+    let records = one_batch(
+        KafkaSource::new(&bootstrap)
+            .group("pattern")
+            .topic_pattern("logs-.*")
+            .unwrap()
+            .from_beginning(true),
+    )
+    .await;
     let mut topics: Vec<String> = records.iter().map(|r| r.tp.topic.to_string()).collect();
     topics.sort();
     assert_eq!(topics, ["logs-a", "logs-b"]);
@@ -170,10 +202,22 @@ async fn null_values_assign_with_offsets_and_patterns() {
             .assign([TopicPartition::new("two", 0)])
             .starting_offset(TopicPartition::new("two", 0), 3)
     };
-    let first: Vec<i64> = one_batch(assigned()).await.iter().map(|r| r.offset).collect();
+    let first: Vec<i64> = one_batch(assigned())
+        .await
+        .iter()
+        .map(|r| r.offset)
+        .collect();
     assert_eq!(first, [3, 4]);
     produce_to_0(vec!["v5".into()]).await;
-    let second: Vec<i64> = one_batch(assigned()).await.iter().map(|r| r.offset).collect();
-    assert_eq!(second, [5], "the committed offset wins over the starting offset");
+    let second: Vec<i64> = one_batch(assigned())
+        .await
+        .iter()
+        .map(|r| r.offset)
+        .collect();
+    assert_eq!(
+        second,
+        [5],
+        "the committed offset wins over the starting offset"
+    );
     broker.shutdown().await;
 }
