@@ -266,3 +266,50 @@ async fn outputs_run_before_the_commit_of_their_batch() {
     assert_eq!(*commits_seen.lock().unwrap(), vec![0, 1, 2]);
     assert_eq!(source.commits().len(), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn backpressure_caps_the_rate_after_slow_batches() {
+    let source = MemorySource::new();
+    source.create_topic("mytopic", 1);
+    let fill = |n: usize| {
+        for _ in 0..n {
+            source.produce("mytopic", 0, "x");
+        }
+    };
+    fill(100_000);
+    // Every fetch takes 8 s of a 5 s interval.
+    source.set_fetch_delay(Duration::from_secs(8));
+    let ssc = context().stop_after_batches(3);
+    let reports = reports(&ssc);
+    collect(&ssc.input_stream(
+        source.clone(),
+        InputOptions {
+            backpressure: true,
+            ..earliest()
+        },
+    ));
+    let more = source.clone();
+    let base = tokio::time::Instant::now();
+    let feeding = tokio::spawn(async move {
+        // 100 000 more during batch 0, and again during batch 1.
+        for at in [3_766 + 1_000, 3_766 + 9_000] {
+            tokio::time::sleep_until(base + Duration::from_millis(at)).await;
+            for _ in 0..100_000 {
+                more.produce("mytopic", 0, "y");
+            }
+        }
+    });
+    ssc.run().await.unwrap();
+    feeding.await.unwrap();
+    let reports = reports.lock().unwrap();
+    let lens: Vec<u64> = reports
+        .iter()
+        .map(|r| r.info.offset_ranges().map(|o| o.len()).sum())
+        .collect();
+    // Batch 0 only measures: 100 000 in 8 s = 12 500/s. Batch 1 (3 s late, uncapped):
+    // error 0, backlog 3 000 ms * 12 500/s / 5 000 ms = 7 500, so 12 500 - 0.2 * 7 500 =
+    // 11 000/s. Batch 2 reads 11 000/s * 5 s = 55 000 records of the 100 000 waiting.
+    assert_eq!(lens, vec![100_000, 100_000, 55_000]);
+    assert_eq!(reports[1].info.scheduling_delay, Duration::from_secs(3));
+    assert_eq!(reports[2].info.inputs[0].lag, 45_000);
+}
