@@ -98,19 +98,31 @@ async fn kt_decodes_librdkafka_batches_of_every_codec() {
         let d = b.state.data();
         let log = &d.topics[codec].partitions[0];
         let mut records = Vec::new();
+        let want = ["none", "gzip", "snappy", "lz4", "zstd"]
+            .iter()
+            .position(|c| *c == codec)
+            .unwrap() as i16;
+        let mut codecs_seen = Vec::new();
         for (_, _, _, bytes) in &log.batches {
             let attr = i16::from_be_bytes([bytes[21], bytes[22]]) & 7;
-            let want = ["none", "gzip", "snappy", "lz4", "zstd"]
-                .iter()
-                .position(|c| *c == codec)
-                .unwrap() as i16;
-            assert_eq!(attr, want, "{codec}: librdkafka used codec {attr}");
+            // On a loaded machine librdkafka may split the input into several batches; one
+            // too small to shrink is sent uncompressed (attribute 0). Every batch must decode,
+            // and at least one must use the codec.
+            assert!(
+                attr == want || attr == 0,
+                "{codec}: librdkafka used codec {attr}"
+            );
+            codecs_seen.push(attr);
             let set = decode_record_set(bytes, 1 << 24).unwrap();
             assert!(!set.truncated);
             for batch in set.batches {
                 records.extend(batch.records);
             }
         }
+        assert!(
+            codecs_seen.contains(&want),
+            "{codec}: batches used {codecs_seen:?}"
+        );
         assert_eq!(records.len(), 3, "{codec}");
         assert_eq!(records[0].key.as_deref(), Some(&b"k1"[..]));
         assert_eq!(records[0].value.as_deref(), Some(HELLO.as_bytes()));
