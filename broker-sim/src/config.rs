@@ -70,6 +70,9 @@ pub struct BrokerConfig {
     pub tls_cert: Option<PathBuf>,
     /// The PEM private key of `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// ACL file (see the crate docs for its format): with it, every request is checked
+    /// against the rules for its principal, and anything not allowed is refused.
+    pub acl_file: Option<PathBuf>,
     /// `log.dirs`: keep topics, segment files and committed offsets here so a restart loses
     /// nothing acknowledged (None: memory only). See the crate docs for the layout and the
     /// durability policy.
@@ -99,6 +102,7 @@ impl Default for BrokerConfig {
             max_partitions_per_topic: 10_000,
             connections_max_idle: DEFAULT_CONNECTIONS_MAX_IDLE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            acl_file: None,
             tls_cert: None,
             tls_key: None,
             data_dir: None,

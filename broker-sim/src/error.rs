@@ -44,6 +44,9 @@ pub enum BrokerError {
     /// corrupt file, no permission, ...). The message names the file.
     #[error("data directory: {0}")]
     Storage(String),
+    /// The ACL file could not be read or parsed (the message names the file and line).
+    #[error("ACL file {0}")]
+    Acl(String),
     /// The TLS certificate or key could not be loaded (the message names the file).
     #[error("TLS: {0}")]
     Tls(String),

@@ -181,6 +181,8 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
         return;
     };
     let client_host = peer.ip().to_string();
+    // Until SASL authenticates a user, the connection acts as User:ANONYMOUS.
+    let principal: Arc<str> = Arc::from(api::ANONYMOUS);
     tracing::debug!(%peer, node = node_id, "connection opened");
     loop {
         let frame = tokio::select! {
@@ -229,7 +231,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
                         tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api, "fault: delaying the request by {delay:?}");
                         tokio::time::sleep(delay).await;
                     }
-                    api::dispatch(state, node_id, &header, &client_host, body).await
+                    api::dispatch(state, node_id, &principal, &header, &client_host, body).await
                 };
                 tokio::select! {
                     outcome = handled => outcome,

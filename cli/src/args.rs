@@ -85,6 +85,14 @@ pub(crate) struct BrokerArgs {
     /// max.connections; a warning is logged).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_connections: u32,
+    /// Check every request against the access rules in FILE; anything not allowed is refused
+    /// (TOPIC/GROUP/CLUSTER_AUTHORIZATION_FAILED). One rule a line:
+    /// `allow|deny User:NAME|User:* OPERATIONS RESOURCE`, e.g. `allow User:alice produce
+    /// topic:orders`, `allow User:* consume topic:logs-*`, `allow User:bob read group:app`,
+    /// `super User:admin`. Clients without SASL are User:ANONYMOUS. Full format: the kt-broker
+    /// crate docs.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) acl: Option<std::path::PathBuf>,
     /// Serve TLS only (Kafka's SSL listener), with this PEM certificate chain (server
     /// certificate first). Needs --tls-key. Clients need the issuing CA, e.g. kcat
     /// `-X security.protocol=ssl -X ssl.ca.location=ca.pem`.

@@ -18,7 +18,8 @@ use kafka_protocol::messages::create_topics_response::{
 };
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
-use super::{RequestContext, sb};
+use super::{RequestContext, route, sb};
+use crate::acl::{Operation, Resource};
 use crate::state::{BrokerState, NewTopic};
 
 pub(crate) const VERSIONS: (i16, i16) = (2, 7);
@@ -41,6 +42,13 @@ pub(crate) fn handle(
         .map(|t| {
             let name = t.name.0.to_string();
             let result = CreatableTopicResult::default().with_name(t.name.clone());
+            let may_create = route::authorized(state, ctx, Operation::Create, Resource::Cluster)
+                || route::authorized(state, ctx, Operation::Create, Resource::Topic(&name));
+            if !may_create {
+                return result
+                    .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                    .with_error_message(Some(sb("Authorization failed.")));
+            }
             if seen.get(&name).copied().unwrap_or(0) > 1 {
                 return result
                     .with_error_code(ResponseError::InvalidRequest.code())

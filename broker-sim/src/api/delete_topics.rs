@@ -12,12 +12,19 @@ use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
 use uuid::Uuid;
 
-use super::{RequestContext, sb};
+use super::{RequestContext, route, sb};
+use crate::acl::{Operation, Resource};
 use crate::state::BrokerState;
 
 pub(crate) const VERSIONS: (i16, i16) = (1, 6);
 
-fn delete(state: &BrokerState, v: i16, name: Option<String>, id: Uuid) -> DeletableTopicResult {
+fn delete(
+    state: &BrokerState,
+    ctx: &RequestContext,
+    name: Option<String>,
+    id: Uuid,
+) -> DeletableTopicResult {
+    let v = ctx.api_version;
     let name = name.or_else(|| state.topic_by_id(&id).map(|t| t.name.clone()));
     let Some(name) = name else {
         return DeletableTopicResult::default()
@@ -26,6 +33,9 @@ fn delete(state: &BrokerState, v: i16, name: Option<String>, id: Uuid) -> Deleta
             .with_error_message(Some(sb("This server does not host this topic ID.")));
     };
     let result = DeletableTopicResult::default().with_name(Some(TopicName(sb(name.clone()))));
+    if !route::authorized(state, ctx, Operation::Delete, Resource::Topic(&name)) {
+        return result.with_error_code(ResponseError::TopicAuthorizationFailed.code());
+    }
     match state.delete_topic(&name) {
         Ok(topic) => {
             if v >= 6 {
@@ -54,12 +64,12 @@ pub(crate) fn handle(
     let responses = if v >= 6 {
         req.topics
             .into_iter()
-            .map(|t| delete(state, v, t.name.map(|n| n.0.to_string()), t.topic_id))
+            .map(|t| delete(state, ctx, t.name.map(|n| n.0.to_string()), t.topic_id))
             .collect()
     } else {
         req.topic_names
             .into_iter()
-            .map(|n| delete(state, v, Some(n.0.to_string()), Uuid::nil()))
+            .map(|n| delete(state, ctx, Some(n.0.to_string()), Uuid::nil()))
             .collect()
     };
     DeleteTopicsResponse::default().with_responses(responses)

@@ -25,7 +25,8 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use uuid::Uuid;
 
-use super::{RequestContext, sb};
+use super::{RequestContext, route, sb};
+use crate::acl::{Operation, Resource};
 use crate::state::{BrokerState, KafkaError, Topic};
 
 pub(crate) const VERSIONS: (i16, i16) = (0, 12);
@@ -77,23 +78,40 @@ pub(crate) fn handle(
 ) -> MetadataResponse {
     let v = ctx.api_version;
     let allow_auto = (v < 4 || req.allow_auto_topic_creation) && state.auto_create_topics;
+    // With ACLs: topics the principal may not describe are left out of "all topics" and
+    // answered TOPIC_AUTHORIZATION_FAILED when named; auto-creation needs Create.
+    let describe =
+        |name: &str| route::authorized(state, ctx, Operation::Describe, Resource::Topic(name));
+    let denied = || KafkaError::new(ResponseError::TopicAuthorizationFailed, "");
+    let all = || {
+        state
+            .all_topics()
+            .iter()
+            .filter(|t| describe(&t.name))
+            .map(|t| topic_response(state, t, v))
+            .collect()
+    };
     let topics: Vec<MetadataResponseTopic> = match req.topics {
-        None => state
-            .all_topics()
-            .iter()
-            .map(|t| topic_response(state, t, v))
-            .collect(),
-        Some(list) if list.is_empty() && v == 0 => state
-            .all_topics()
-            .iter()
-            .map(|t| topic_response(state, t, v))
-            .collect(),
+        None => all(),
+        Some(list) if list.is_empty() && v == 0 => all(),
         Some(list) => list
             .into_iter()
             .map(|t| match t.name {
                 Some(name) => {
                     let name = name.0.as_str();
-                    let found: Result<Arc<Topic>, KafkaError> = if allow_auto {
+                    if !describe(name) {
+                        return error_topic(Some(name), Uuid::nil(), &denied());
+                    }
+                    let may_create = || {
+                        route::authorized(state, ctx, Operation::Create, Resource::Cluster)
+                            || route::authorized(
+                                state,
+                                ctx,
+                                Operation::Create,
+                                Resource::Topic(name),
+                            )
+                    };
+                    let found: Result<Arc<Topic>, KafkaError> = if allow_auto && may_create() {
                         state.get_or_auto_create(name)
                     } else {
                         state.topic(name).ok_or_else(|| {
@@ -106,6 +124,9 @@ pub(crate) fn handle(
                     }
                 }
                 None => match state.topic_by_id(&t.topic_id) {
+                    Some(topic) if !describe(&topic.name) => {
+                        error_topic(None, t.topic_id, &denied())
+                    }
                     Some(topic) => topic_response(state, &topic, v),
                     None => error_topic(
                         None,

@@ -131,7 +131,12 @@ pub(crate) struct RequestContext {
     pub(crate) node_id: i32,
     /// Injected-error rules this request has used (each counts a request once).
     pub(crate) claims: Arc<Claims>,
+    /// Who sent it, as ACLs name them: `User:ANONYMOUS` until SASL authenticates someone.
+    pub(crate) principal: Arc<str>,
 }
+
+/// The principal of an unauthenticated connection (Kafka's `User:ANONYMOUS`).
+pub(crate) const ANONYMOUS: &str = "User:ANONYMOUS";
 
 /// What the connection does after a request.
 #[derive(Debug)]
@@ -253,6 +258,7 @@ pub(crate) fn header_error(
 pub(crate) async fn dispatch(
     state: &BrokerState,
     node_id: i32,
+    principal: &Arc<str>,
     header: &RequestHeader,
     client_host: &str,
     body: Bytes,
@@ -273,6 +279,7 @@ pub(crate) async fn dispatch(
         client_host: client_host.to_owned(),
         node_id,
         claims: Arc::default(),
+        principal: Arc::clone(principal),
     };
     tracing::debug!(
         client = %client_host, client_id = %ctx.client_id, api = ?api_key,
@@ -368,6 +375,8 @@ pub(crate) async fn dispatch(
     }
 }
 
+#[cfg(test)]
+mod acl_tests;
 #[cfg(test)]
 mod group_tests;
 #[cfg(test)]

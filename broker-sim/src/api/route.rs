@@ -1,13 +1,19 @@
-//! Which node answers what: partition leadership and group coordination checks, and the
-//! injected faults that pre-empt a request (see `fault/`).
+//! Which node answers what, and who may ask: partition leadership and group coordination
+//! checks, ACLs (`acl.rs`), and the injected faults that pre-empt a request (see `fault/`).
 //!
 //! - Partition-level APIs (Produce, Fetch, ListOffsets) call [`partition_gate`] for each
-//!   partition: an injected error, or NOT_LEADER_OR_FOLLOWER when the receiving node does not
-//!   lead it (with the current leader, which Produce v10+ and Fetch v12+ carry, KIP-951).
+//!   partition: an injected error; TOPIC_AUTHORIZATION_FAILED without the ACL operation the
+//!   API needs on the topic (Write, Read, Describe); NOT_LEADER_OR_FOLLOWER when the receiving
+//!   node does not lead it (with the current leader, which Produce v10+ and Fetch v12+ carry,
+//!   KIP-951).
 //! - Every other API goes through [`refusal`] once decoded: an injected error for the whole
-//!   request, or, for group APIs, NOT_COORDINATOR when the receiving node does not coordinate
-//!   the group (COORDINATOR_NOT_AVAILABLE when no node does). [`Routed::refuse`] then builds
-//!   the response that carries that error in every entry the request named.
+//!   request; GROUP_AUTHORIZATION_FAILED / CLUSTER_AUTHORIZATION_FAILED without the ACL
+//!   operation the API needs on its groups or the cluster ([`group_operation`],
+//!   [`cluster_operation`]); for group APIs NOT_COORDINATOR when the receiving node does not
+//!   coordinate the group (COORDINATOR_NOT_AVAILABLE when no node does). [`Routed::refuse`]
+//!   then builds the response that carries that error in every entry the request named.
+//!   Metadata, CreateTopics and DeleteTopics check topic ACLs per topic in their handlers
+//!   ([`authorized`]).
 //!
 //! An API module added later gets request-level faults by implementing [`Routed`] (its
 //! `refuse` usually being its `error_response`); a group API also returns its group from
@@ -18,7 +24,56 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::*;
 
 use super::{RequestContext, sb};
+use crate::acl::{Operation, Resource};
 use crate::state::{BrokerState, NodeInfo, Partition};
+
+/// Whether the request's principal may do `op` on `resource` (always, without ACLs). A
+/// denial is logged at debug level.
+pub(crate) fn authorized(
+    state: &BrokerState,
+    ctx: &RequestContext,
+    op: Operation,
+    resource: Resource<'_>,
+) -> bool {
+    let Some(acl) = &state.acl else {
+        return true;
+    };
+    let ok = acl.allows(&ctx.principal, op, resource);
+    if !ok {
+        tracing::debug!(principal = %ctx.principal, client = %ctx.client_host, api = ?ctx.api_key,
+            "authorization: {op:?} on {resource:?} denied");
+    }
+    ok
+}
+
+/// The ACL operation a partition-level API needs on each topic.
+fn topic_operation(api: ApiKey) -> Operation {
+    match api {
+        ApiKey::Produce => Operation::Write,
+        ApiKey::Fetch => Operation::Read,
+        _ => Operation::Describe,
+    }
+}
+
+/// The ACL operation a group API needs on its group (Kafka's `KafkaApis` choices).
+pub(crate) fn group_operation(api: ApiKey) -> Operation {
+    match api {
+        ApiKey::OffsetFetch | ApiKey::FindCoordinator | ApiKey::DescribeGroups => {
+            Operation::Describe
+        }
+        ApiKey::DeleteGroups | ApiKey::OffsetDelete => Operation::Delete,
+        _ => Operation::Read,
+    }
+}
+
+/// The ACL operation an API needs on the cluster, if any.
+pub(crate) fn cluster_operation(api: ApiKey) -> Option<Operation> {
+    match api {
+        ApiKey::DescribeCluster => Some(Operation::Describe),
+        ApiKey::InitProducerId => Some(Operation::IdempotentWrite),
+        _ => None,
+    }
+}
 
 /// Why a partition is not served by the receiving node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +99,17 @@ pub(crate) fn partition_gate(
     ) {
         return Err(Refusal {
             error,
+            current_leader: None,
+        });
+    }
+    if !authorized(
+        state,
+        ctx,
+        topic_operation(ctx.api_key),
+        Resource::Topic(topic),
+    ) {
+        return Err(Refusal {
+            error: ResponseError::TopicAuthorizationFailed,
             current_leader: None,
         });
     }
@@ -81,6 +147,10 @@ pub(crate) trait Routed {
     fn group(&self) -> Option<&str> {
         None
     }
+    /// The groups whose ACLs apply (default: [`Routed::group`]).
+    fn acl_groups(&self) -> Vec<&str> {
+        self.group().into_iter().collect()
+    }
     /// The response carrying `e` for everything the request asked about.
     fn refuse(&self, e: ResponseError, v: i16) -> Self::Response;
 }
@@ -107,10 +177,45 @@ pub(crate) fn refusal<R: Routed>(
     if let Some(e) = state.faults.request_error(ctx.api_key, ctx.node_id) {
         return Some(e);
     }
+    let op = group_operation(ctx.api_key);
+    if req
+        .acl_groups()
+        .into_iter()
+        .any(|g| !authorized(state, ctx, op, Resource::Group(g)))
+    {
+        return Some(ResponseError::GroupAuthorizationFailed);
+    }
+    if let Some(op) = cluster_operation(ctx.api_key)
+        && !authorized(state, ctx, op, Resource::Cluster)
+        && !(op == Operation::IdempotentWrite && may_write_somewhere(state, ctx))
+    {
+        return Some(ResponseError::ClusterAuthorizationFailed);
+    }
     let group = req.group()?;
     let e = coordinator_error(state, ctx, group)?;
     tracing::debug!(client = %ctx.client_host, api = ?ctx.api_key, group, node = ctx.node_id, "{e:?}: group coordinated elsewhere");
     Some(e)
+}
+
+/// Kafka's message for the errors a refusal carries (clients print it).
+pub(crate) fn message(e: ResponseError) -> String {
+    match e {
+        ResponseError::GroupAuthorizationFailed => "Group authorization failed.".to_owned(),
+        ResponseError::TopicAuthorizationFailed => "Topic authorization failed.".to_owned(),
+        ResponseError::ClusterAuthorizationFailed => "Cluster authorization failed.".to_owned(),
+        ResponseError::NotCoordinator => "This is not the correct coordinator.".to_owned(),
+        ResponseError::CoordinatorNotAvailable => "The coordinator is not available.".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Kafka lets a producer that may write to some topic be idempotent without the cluster-level
+/// IdempotentWrite (KIP-679).
+fn may_write_somewhere(state: &BrokerState, ctx: &RequestContext) -> bool {
+    state
+        .all_topics()
+        .iter()
+        .any(|t| authorized(state, ctx, Operation::Write, Resource::Topic(&t.name)))
 }
 
 /// OffsetFetch v8 names several groups: those coordinated elsewhere are taken out of the
@@ -189,6 +294,13 @@ impl Routed for OffsetFetchRequest {
         // v8's groups are routed one by one (offset_fetch_foreign_groups).
         self.groups.is_empty().then_some(self.group_id.0.as_str())
     }
+    fn acl_groups(&self) -> Vec<&str> {
+        if self.groups.is_empty() {
+            vec![self.group_id.0.as_str()]
+        } else {
+            self.groups.iter().map(|g| g.group_id.0.as_str()).collect()
+        }
+    }
     fn refuse(&self, e: ResponseError, v: i16) -> OffsetFetchResponse {
         if v >= 8 {
             let groups = self
@@ -233,6 +345,17 @@ impl Routed for OffsetFetchRequest {
 
 impl Routed for FindCoordinatorRequest {
     type Response = FindCoordinatorResponse;
+    fn acl_groups(&self) -> Vec<&str> {
+        // Transaction coordinators (key type 1) are not served; only group keys are checked.
+        if self.key_type != 0 {
+            return Vec::new();
+        }
+        if self.coordinator_keys.is_empty() {
+            vec![self.key.as_str()]
+        } else {
+            self.coordinator_keys.iter().map(|k| k.as_str()).collect()
+        }
+    }
     fn refuse(&self, e: ResponseError, v: i16) -> FindCoordinatorResponse {
         if v >= 4 {
             let coordinators = self
@@ -244,11 +367,18 @@ impl Routed for FindCoordinatorRequest {
                         .with_node_id(BrokerId(-1))
                         .with_port(-1)
                         .with_error_code(e.code())
+                        .with_error_message(Some(sb(message(e))))
                 })
                 .collect();
             return FindCoordinatorResponse::default().with_coordinators(coordinators);
         }
-        super::find_coordinator::error_response(e, v)
+        let r = super::find_coordinator::error_response(e, v);
+        // librdkafka prints the message: give Kafka's (v1+ carries one).
+        if v >= 1 {
+            r.with_error_message(Some(sb(message(e))))
+        } else {
+            r
+        }
     }
 }
 

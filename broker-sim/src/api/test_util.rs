@@ -15,6 +15,7 @@ pub(crate) fn ctx(api_key: ApiKey, api_version: i16) -> RequestContext {
         client_host: "127.0.0.1".into(),
         node_id: 0,
         claims: Default::default(),
+        principal: super::ANONYMOUS.into(),
     }
 }
 

@@ -102,7 +102,13 @@ impl Cluster {
             (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
             _ => None,
         };
-        let state = Arc::new(match &broker.data_dir {
+        let acl = match &broker.acl_file {
+            Some(path) => {
+                Some(crate::acl::Acl::load(path).map_err(|e| BrokerError::Acl(e.to_string()))?)
+            }
+            None => None,
+        };
+        let mut state = match &broker.data_dir {
             None => BrokerState::new(&broker, infos),
             Some(dir) => {
                 let roll = RollPolicy {
@@ -114,7 +120,9 @@ impl Cluster {
                 BrokerState::open(&broker, infos, Box::new(storage))
                     .map_err(|e| BrokerError::Storage(e.to_string()))?
             }
-        });
+        };
+        state.acl = acl;
+        let state = Arc::new(state);
         let shared = Arc::new(Shared {
             state: Arc::clone(&state),
             max_request_size: broker.max_request_size,

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::acl::Acl;
 use crate::config::BrokerConfig;
 use crate::fault::Faults;
 use crate::group::{GroupConfig, GroupCoordinator, OffsetCommitEntry};
@@ -74,6 +75,8 @@ pub(crate) struct BrokerState {
     pub(crate) faults: Faults,
     /// Where topics, logs and committed offsets are kept (`storage/`).
     pub(crate) storage: Box<dyn Storage>,
+    /// Access control (`acl.rs`); None: everything is allowed.
+    pub(crate) acl: Option<Acl>,
 }
 
 /// A storage failure as the Kafka error a client gets.
@@ -166,6 +169,7 @@ impl BrokerState {
             }),
             faults: Faults::default(),
             storage,
+            acl: None,
         }
     }
 

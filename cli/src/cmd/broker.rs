@@ -13,6 +13,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         auto_create_topics: !args.no_auto_create,
         group_initial_rebalance_delay: args.group_initial_rebalance_delay,
         data_dir: args.data_dir.clone(),
+        acl_file: args.acl.clone(),
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         connections_max_idle: args.connections_max_idle,
