@@ -62,44 +62,57 @@ async fn kill_9_mid_produce_loses_no_acknowledged_record() {
         delivery_timeout: Duration::from_secs(10),
         ..ProducerConfig::default()
     });
-    // Send until enough records were acknowledged, then kill the broker with deliveries
-    // still in flight.
+    // A sender keeps sending; once enough records are acknowledged the broker is killed
+    // while it still sends, so deliveries are in flight at the kill.
     let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut pending = tokio::task::JoinSet::new();
-    let mut sent = 0u64;
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let sender = tokio::spawn(async move {
+        let mut pending = tokio::task::JoinSet::new();
+        let mut sent = 0u64;
+        while stop_rx.try_recv().is_err() {
+            let value = format!("record-{sent}");
+            let record = ProducerRecord::new("t", Bytes::from(value.clone()))
+                .with_key(Bytes::from(format!("k{}", sent % 97)));
+            let Ok(delivery) = producer.send(record).await else {
+                break;
+            };
+            let tx = acked_tx.clone();
+            pending.spawn(async move {
+                if let Ok(meta) = delivery.await {
+                    let _ = tx.send((meta.partition, meta.offset, value));
+                }
+            });
+            sent += 1;
+            if sent.is_multiple_of(64) {
+                tokio::task::yield_now().await;
+            }
+        }
+        (sent, pending)
+    });
     let mut acked: BTreeMap<(i32, i64), String> = BTreeMap::new();
     while acked.len() < 3000 {
-        let value = format!("record-{sent}");
-        let record = ProducerRecord::new("t", Bytes::from(value.clone()))
-            .with_key(Bytes::from(format!("k{}", sent % 97)));
-        let delivery = producer.send(record).await.unwrap();
-        let tx = acked_tx.clone();
-        pending.spawn(async move {
-            if let Ok(meta) = delivery.await {
-                let _ = tx.send((meta.partition, meta.offset, value));
-            }
-        });
-        sent += 1;
-        while let Ok((p, o, v)) = acked_rx.try_recv() {
-            acked.insert((p, o), v);
-        }
-        if sent.is_multiple_of(64) {
-            tokio::task::yield_now().await;
-        }
+        let (p, o, v) = tokio::time::timeout(Duration::from_secs(60), acked_rx.recv())
+            .await
+            .expect("records are acknowledged")
+            .expect("the sender is running");
+        acked.insert((p, o), v);
     }
     broker.kill().unwrap(); // SIGKILL
     broker.wait().unwrap();
+    let _ = stop_tx.send(());
+    let (sent, mut pending) = tokio::time::timeout(Duration::from_secs(60), sender)
+        .await
+        .expect("the sender stops")
+        .unwrap();
     // Every delivery resolves: acknowledged before the kill, or failed.
     tokio::time::timeout(Duration::from_secs(60), async {
         while pending.join_next().await.is_some() {}
     })
     .await
     .expect("deliveries resolve after the broker died");
-    drop(acked_tx);
-    while let Some((p, o, v)) = acked_rx.recv().await {
+    while let Ok((p, o, v)) = acked_rx.try_recv() {
         acked.insert((p, o), v);
     }
-    drop(producer);
     drop(client);
     println!("sent {sent}, acknowledged {} before the kill", acked.len());
     assert!(
