@@ -333,20 +333,20 @@ impl<T: Element + PyRepr> OutputOp for TextFilesOutput<T> {
 
     fn orphans(&mut self, keep: Option<BatchTime>, remove: bool) -> Vec<PathBuf> {
         let probe = batch_dir(&self.prefix, &self.suffix, BatchTime::from_millis(0));
-        let Ok(probe_staged) = staged_dir(&probe) else {
-            return Vec::new();
-        };
-        let Some(probe_name) = probe_staged
+        let Some(stem) = self
+            .prefix
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
         else {
             return Vec::new();
         };
-        // `.NAME-0.SUFFIX.staged` split around the `0`.
-        let Some((head, tail)) = probe_name.split_once("-0") else {
-            return Vec::new();
+        // `.STEM-<ms>.SUFFIX.staged` (no `.SUFFIX` when the suffix is empty).
+        let head = format!(".{stem}-");
+        let tail = if self.suffix.is_empty() {
+            ".staged".to_owned()
+        } else {
+            format!(".{}.staged", self.suffix)
         };
-        let (head, tail) = (format!("{head}-"), tail.to_owned());
         let parent = parent_of(&probe);
         let Ok(entries) = fs::read_dir(&parent) else {
             return Vec::new();

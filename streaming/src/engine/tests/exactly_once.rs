@@ -223,3 +223,44 @@ async fn a_checkpoint_of_another_graph_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn staged_output_without_a_pending_record_is_removed_with_a_checkpoint() {
+    for with_checkpoint in [false, true] {
+        let (out, cp) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let source = MemorySource::new();
+        source.create_topic("mytopic", 1);
+        // Left by a run that died while staging (before its pending record).
+        for name in [
+            ".f-1000000000000.staged",
+            ".f-7.staged",
+            ".f-x.staged",
+            ".g-5.staged",
+        ] {
+            std::fs::create_dir(out.path().join(name)).unwrap();
+        }
+        let mut ssc = context().stop_after_batches(1);
+        if with_checkpoint {
+            ssc = ssc.checkpoint(cp.path());
+        }
+        ssc.input_stream(source.reopen(), earliest())
+            .save_as_text_files(out.path().join("f"), "");
+        ssc.run().await.unwrap();
+        let expected: Vec<String> = if with_checkpoint {
+            vec![
+                ".f-x.staged".into(),
+                ".g-5.staged".into(),
+                format!("f-{FIRST}"),
+            ]
+        } else {
+            vec![
+                ".f-1000000000000.staged".into(),
+                ".f-7.staged".into(),
+                ".f-x.staged".into(),
+                ".g-5.staged".into(),
+                format!("f-{FIRST}"),
+            ]
+        };
+        assert_eq!(dirs(out.path()), expected, "checkpoint: {with_checkpoint}");
+    }
+}
