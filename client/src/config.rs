@@ -28,6 +28,8 @@ pub struct ClientConfig {
     /// Whether Metadata requests may auto-create topics (`allow.auto.create.topics`); the
     /// broker must also allow it.
     pub allow_auto_topic_creation: bool,
+    /// TLS and SASL (`security.protocol`, `ssl.*`, `sasl.*`); plaintext by default.
+    pub security: crate::security::Security,
 }
 
 /// 100 MiB of payload plus room for the response's own fields.
@@ -51,6 +53,7 @@ impl ClientConfig {
             retry_backoff: Duration::from_millis(100),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             allow_auto_topic_creation: true,
+            security: crate::security::Security::default(),
         }
     }
 

@@ -50,6 +50,15 @@ pub enum Error {
         /// Why it is closed.
         reason: String,
     },
+    /// The TLS handshake failed (untrusted or expired certificate, wrong name, a plaintext
+    /// port, a rejected client certificate).
+    #[error("TLS handshake with {broker} failed: {reason}")]
+    Tls {
+        /// `host:port` of the broker.
+        broker: String,
+        /// What rustls reported.
+        reason: String,
+    },
     /// An operation did not finish in time.
     #[error("timed out: {0}")]
     Timeout(String),

@@ -179,6 +179,7 @@ pub mod metrics;
 pub mod partitioner;
 pub mod producer;
 pub mod records;
+pub mod security;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod types;
@@ -196,6 +197,9 @@ pub use consumer::{CommitFuture, Consumer, PartitionRecords, RebalanceListener};
 pub use error::{Error, KafkaCode};
 pub use metrics::MetricsSnapshot;
 pub use producer::{DeliveryFuture, Producer};
+pub use security::{
+    ClientCert, PemSource, SaslConfig, SaslMechanism, Security, TlsConfig, TrustRoots,
+};
 pub use types::{
     ConsumerRecord, NewTopic, OffsetRange, OffsetSpec, PartitionDescription, ProducerRecord,
     RecordMetadata, TopicDescription, TopicPartition,

@@ -72,6 +72,7 @@ impl Cluster {
             request_timeout: config.request_timeout,
             max_response_size: config.max_response_size,
             metrics: Arc::new(Metrics::default()),
+            security: config.security.prepare()?,
         };
         Ok(Cluster {
             config,

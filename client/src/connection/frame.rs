@@ -59,7 +59,7 @@ pub(crate) fn frame_len(size: [u8; 4], max: usize, broker: &str) -> Result<usize
     }
     if size[0] == 0x15 && size[1] == 0x03 {
         return Err(Error::Protocol(format!(
-            "{broker} answered with a TLS alert; it expects TLS (kt speaks plaintext only)"
+            "{broker} answered with a TLS alert; it expects TLS (set ClientConfig::security.tls)"
         )));
     }
     let len = i32::from_be_bytes(size);

@@ -25,9 +25,8 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::protocol::{Decodable, Request, StrBytes};
-use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use tracing::Instrument;
@@ -45,6 +44,7 @@ pub(crate) struct ConnectionConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) max_response_size: usize,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) security: crate::security::Prepared,
 }
 
 /// Requests queued for the writer before `send` waits.
@@ -148,7 +148,8 @@ impl Drop for PendingGuard<'_> {
 }
 
 impl Connection {
-    /// Connects to `addr` (`host:port`) and negotiates API versions.
+    /// Connects to `addr` (`host:port`): TCP, then TLS and SASL when configured, and
+    /// negotiates API versions.
     pub(crate) async fn connect(
         addr: &str,
         config: &ConnectionConfig,
@@ -175,15 +176,45 @@ impl Connection {
                 Ok(Ok(s)) => s,
             };
         let _ = stream.set_nodelay(true);
-        let conn = Connection::from_stream(stream, addr, config);
+        let conn = match &config.security.tls {
+            None => Connection::from_io(stream, addr, config),
+            Some(tls) => {
+                let (host, _) = crate::config::parse_host_port(addr)?;
+                let name = tls.server_name(&host)?;
+                let handshake = tls.connector.connect(name, stream);
+                let tls_stream = match tokio::time::timeout(config.connect_timeout, handshake).await
+                {
+                    Err(_) => {
+                        return Err(Error::Timeout(format!(
+                            "TLS handshake with {addr} took longer than {:?}",
+                            config.connect_timeout
+                        )));
+                    }
+                    Ok(Err(e)) => {
+                        return Err(Error::Tls {
+                            broker: addr.to_owned(),
+                            reason: e.to_string(),
+                        });
+                    }
+                    Ok(Ok(s)) => s,
+                };
+                Connection::from_io(tls_stream, addr, config)
+            }
+        };
         let table = conn.negotiate_versions(config.request_timeout).await?;
         let _ = conn.inner.versions.set(table);
+        if let Some(sasl) = &config.security.sasl {
+            crate::security::authenticate(&conn, sasl, config.request_timeout).await?;
+        }
         Metrics::inc(&config.metrics.connections_opened);
         Ok(conn)
     }
 
-    fn from_stream(stream: TcpStream, addr: &str, config: &ConnectionConfig) -> Connection {
-        let (read_half, write_half) = stream.into_split();
+    fn from_io<S>(io: S, addr: &str, config: &ConnectionConfig) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read_half, write_half) = tokio::io::split(io);
         let (closed_tx, closed_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             broker: addr.to_owned(),
@@ -483,8 +514,8 @@ fn decode_exact<T: Decodable>(
     Ok(v)
 }
 
-async fn read_loop(
-    read_half: OwnedReadHalf,
+async fn read_loop<R: AsyncRead + Send + 'static>(
+    read_half: tokio::io::ReadHalf<R>,
     shared: Arc<Shared>,
     mut closed: watch::Receiver<bool>,
     max: usize,
@@ -526,8 +557,8 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(
-    write_half: OwnedWriteHalf,
+async fn write_loop<W: AsyncWrite + Send + 'static>(
+    write_half: tokio::io::WriteHalf<W>,
     mut rx: mpsc::Receiver<Outgoing>,
     shared: Arc<Shared>,
     mut closed: watch::Receiver<bool>,

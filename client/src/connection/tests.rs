@@ -16,6 +16,7 @@ fn config() -> ConnectionConfig {
         request_timeout: Duration::from_secs(5),
         max_response_size: 1 << 20,
         metrics: Default::default(),
+        security: Default::default(),
     }
 }
 

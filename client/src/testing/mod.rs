@@ -10,6 +10,7 @@ mod admin_handlers;
 mod handlers;
 #[cfg(test)]
 mod kcat;
+pub(crate) mod sasl_server;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -19,7 +20,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -215,8 +216,21 @@ impl Drop for FakeBroker {
     }
 }
 
+/// Security of a fake broker's listener.
+#[derive(Default)]
+pub(crate) struct Listener {
+    /// Speak TLS with this acceptor.
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Require SASL with these users (name -> password) and mechanisms.
+    pub(crate) sasl: Option<sasl_server::Users>,
+}
+
 impl FakeBroker {
     pub(crate) async fn start() -> FakeBroker {
+        Self::start_with(Listener::default()).await
+    }
+
+    pub(crate) async fn start_with(security: Listener) -> FakeBroker {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(FakeState {
@@ -225,10 +239,25 @@ impl FakeBroker {
             ..Default::default()
         });
         let st = state.clone();
+        let users = security.sasl.map(Arc::new);
+        let tls = security.tls;
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
             while let Ok((sock, _)) = listener.accept().await {
-                conns.spawn(serve(sock, st.clone()));
+                let st = st.clone();
+                let users = users.clone();
+                match tls.clone() {
+                    None => {
+                        conns.spawn(serve(sock, st, users));
+                    }
+                    Some(acceptor) => {
+                        conns.spawn(async move {
+                            if let Ok(s) = acceptor.accept(sock).await {
+                                serve(s, st, users).await;
+                            }
+                        });
+                    }
+                }
             }
         });
         FakeBroker {
@@ -239,8 +268,12 @@ impl FakeBroker {
     }
 }
 
-async fn serve(sock: TcpStream, st: Arc<FakeState>) {
-    let (mut rd, wr) = sock.into_split();
+async fn serve<S>(sock: S, st: Arc<FakeState>, users: Option<Arc<sasl_server::Users>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
+    let (mut rd, wr) = tokio::io::split(sock);
+    let mut sasl = sasl_server::Session::default();
     let wr = Arc::new(tokio::sync::Mutex::new(wr));
     let mut tasks = tokio::task::JoinSet::new();
     // Responses are written in request order, as Kafka does: each request's task waits for
@@ -252,6 +285,9 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
             return;
         }
         let len = i32::from_be_bytes(len) as usize;
+        if len > 64 << 20 {
+            return; // not a Kafka client (a TLS hello, HTTP, ...)
+        }
         let mut buf = vec![0u8; len];
         if rd.read_exact(&mut buf).await.is_err() {
             return;
@@ -273,13 +309,23 @@ async fn serve(sock: TcpStream, st: Arc<FakeState>) {
                 return;
             }
         }
+        // SASL is per connection: answered here, in order, before anything else is allowed.
+        let sasl_reply = match (&users, key) {
+            (Some(u), 17 | 36) => Some(sasl.handle(u, &header, buf.clone())),
+            (Some(_), 18) => None,
+            (Some(_), _) if !sasl.authenticated => return, // Kafka closes the connection
+            _ => None,
+        };
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let my_turn = prev.replace(done_rx);
         let st2 = st.clone();
         let wr2 = wr.clone();
         tasks.spawn(async move {
             let delay = st2.faults().delays.get(&key).copied();
-            let reply = handlers::handle(&st2, &header, buf).await;
+            let reply = match sasl_reply {
+                Some(r) => r,
+                None => handlers::handle(&st2, &header, buf).await,
+            };
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
