@@ -175,6 +175,7 @@ pub mod config;
 pub(crate) mod connection;
 pub mod consumer;
 pub mod error;
+mod guard;
 pub mod metrics;
 pub mod partitioner;
 pub mod producer;

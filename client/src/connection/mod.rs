@@ -302,6 +302,7 @@ impl Connection {
         let body = result.inspect_err(|e| {
             tracing::debug!(parent: &span, error = %e, "request failed");
         })?;
+        self.guard(api_key, version, &body, false)?;
         decode_exact::<R::Response>(body, version, api_key, &self.inner.broker)
     }
 
@@ -433,6 +434,7 @@ impl Connection {
             };
             if code == KafkaCode::UnsupportedVersion.code() && version > 0 {
                 // The v0 layout; later fields (if any) are ignored on purpose.
+                self.guard(ApiKey::ApiVersions, 0, &body, true)?;
                 let mut b = body;
                 let resp = decode_guarded::<ApiVersionsResponse>(&mut b, 0)
                     .map_err(|e| self.decode_error(ApiKey::ApiVersions, 0, e))?;
@@ -449,6 +451,7 @@ impl Connection {
                 tracing::debug!(broker = %self.inner.broker, version, "ApiVersions: stepping down (KIP-511)");
                 continue;
             }
+            self.guard(ApiKey::ApiVersions, version, &body, false)?;
             let resp = decode_exact::<ApiVersionsResponse>(
                 body,
                 version,
@@ -467,6 +470,22 @@ impl Connection {
             "{} kept rejecting ApiVersions",
             self.inner.broker
         )))
+    }
+
+    /// Runs the response shape guard (see [`crate::guard`]) on a body before it is decoded.
+    fn guard(
+        &self,
+        api: ApiKey,
+        version: i16,
+        body: &[u8],
+        allow_trailing: bool,
+    ) -> Result<(), Error> {
+        crate::guard::check(api, version, body, allow_trailing).map_err(|why| {
+            Error::Protocol(format!(
+                "{api:?} v{version} response from {} refused before decoding: {why}",
+                self.inner.broker
+            ))
+        })
     }
 
     fn decode_error(&self, api: ApiKey, version: i16, e: String) -> Error {

@@ -172,3 +172,29 @@ async fn oversized_frames_are_rejected() {
         .unwrap_err();
     assert!(e.to_string().contains("limit"), "{e}");
 }
+
+/// A broker that answers Metadata with a count of a billion brokers in a 10-byte body: the
+/// client refuses it before decoding (no huge allocation, no abort) and says why.
+#[tokio::test]
+async fn hostile_response_counts_are_refused_before_decoding() {
+    let b = FakeBroker::start().await;
+    let c = Connection::connect(&b.addr, &config()).await.unwrap();
+    let v = c.version(ApiKey::Metadata).unwrap();
+    // v12: throttle (4 bytes), then a compact array count of 2^30 and a few bytes.
+    let mut body = vec![0, 0, 0, 0];
+    body.extend_from_slice(&[0x81, 0x80, 0x80, 0x80, 0x04, 0, 0]);
+    b.state
+        .faults()
+        .raw_bodies
+        .insert(ApiKey::Metadata as i16, bytes::Bytes::from(body));
+    let e = c
+        .send(&metadata_all(), v, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Protocol(_)), "{e:?}");
+    assert!(e.to_string().contains("refused before decoding"), "{e}");
+    // The connection stays usable.
+    c.send(&metadata_all(), v, Duration::from_secs(5))
+        .await
+        .unwrap();
+}

@@ -102,6 +102,8 @@ pub(crate) struct Faults {
     pub(crate) lose_responses: HashMap<i16, usize>,
     /// APIs left out of the ApiVersions answer (an older or limited broker).
     pub(crate) hidden_apis: Vec<i16>,
+    /// Answer the next request of an API with these raw body bytes instead.
+    pub(crate) raw_bodies: HashMap<i16, Bytes>,
     /// Create incremental fetch sessions (KIP-227) when asked.
     pub(crate) fetch_sessions: bool,
     /// Aborted transactions `(producer id, first offset)` listed in read_committed fetches.
@@ -322,9 +324,11 @@ where
         let wr2 = wr.clone();
         tasks.spawn(async move {
             let delay = st2.faults().delays.get(&key).copied();
-            let reply = match sasl_reply {
-                Some(r) => r,
-                None => handlers::handle(&st2, &header, buf).await,
+            let raw = st2.faults().raw_bodies.remove(&key);
+            let reply = match (raw, sasl_reply) {
+                (Some(b), _) => Reply::Body(b),
+                (None, Some(r)) => r,
+                (None, None) => handlers::handle(&st2, &header, buf).await,
             };
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
