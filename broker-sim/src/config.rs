@@ -2,9 +2,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::BrokerError;
+use crate::sasl::Users;
 
 /// `socket.request.max.bytes`: the largest request frame accepted (Kafka's default, 100 MiB).
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
@@ -81,6 +83,12 @@ pub struct BrokerConfig {
     pub segment_bytes: u64,
     /// `log.roll.ms` (topics may override with `segment.ms`).
     pub segment_age: Duration,
+    /// `log.retention.check.interval.ms`: how often retention and compaction run (Kafka's
+    /// default, 5 minutes).
+    pub log_cleanup_interval: Duration,
+    /// SASL users (`--users FILE`): when set, every connection must authenticate with PLAIN or
+    /// SCRAM-SHA-256/512 before anything but ApiVersions and the SASL requests.
+    pub users: Option<Arc<Users>>,
 }
 
 impl Default for BrokerConfig {
@@ -108,6 +116,8 @@ impl Default for BrokerConfig {
             data_dir: None,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             segment_age: DEFAULT_SEGMENT_AGE,
+            log_cleanup_interval: Duration::from_secs(300),
+            users: None,
         }
     }
 }
@@ -169,6 +179,9 @@ impl BrokerConfig {
         }
         if self.segment_age.is_zero() {
             return fail("segment_age must be positive".to_owned());
+        }
+        if self.log_cleanup_interval.is_zero() {
+            return fail("log_cleanup_interval must be positive".to_owned());
         }
         if self.cluster_id.is_empty() {
             return fail("cluster_id must not be empty".to_owned());

@@ -259,6 +259,7 @@ mod fault;
 mod group;
 mod log;
 mod protocol;
+mod sasl;
 mod server;
 mod state;
 mod storage;
@@ -279,3 +280,4 @@ pub use group::{GroupState, GroupSummary, MemberSummary};
 pub use kafka_protocol::ResponseError;
 /// Kafka API keys, as the fault API names them (re-exported from `kafka-protocol`).
 pub use kafka_protocol::messages::ApiKey;
+pub use sasl::{Users, UsersError};

@@ -31,6 +31,7 @@ use crate::api::{self, Outcome};
 use crate::connection::{Connection, FrameError};
 use crate::fault::DropPoint;
 use crate::protocol::{self, HeaderError};
+use crate::sasl::Session;
 use crate::state::BrokerState;
 
 /// What every node's connections share.
@@ -181,8 +182,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
         return;
     };
     let client_host = peer.ip().to_string();
-    // Until SASL authenticates a user, the connection acts as User:ANONYMOUS.
-    let principal: Arc<str> = Arc::from(api::ANONYMOUS);
+    let mut session = Session::new(shared.state.users.clone(), peer.to_string());
     tracing::debug!(%peer, node = node_id, "connection opened");
     loop {
         let frame = tokio::select! {
@@ -214,44 +214,50 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
             }
         };
         let mut drop_after = false;
-        let outcome = match protocol::decode_request_header(&frame) {
-            Ok((header, body)) => {
-                let api = ApiKey::try_from(header.api_key).ok();
-                match state.faults.take_drop(header.api_key, node_id) {
-                    Some(DropPoint::BeforeHandling) => {
-                        tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api,
+        let outcome = if session.expects_raw_token() {
+            // After a v0 SaslHandshake the client sends raw SASL tokens, not requests.
+            Ok(api::raw_sasl_token(&mut session, &frame))
+        } else {
+            match protocol::decode_request_header(&frame) {
+                Ok((header, body)) => {
+                    let api = ApiKey::try_from(header.api_key).ok();
+                    match state.faults.take_drop(header.api_key, node_id) {
+                        Some(DropPoint::BeforeHandling) => {
+                            tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api,
                             correlation_id = header.correlation_id, "fault: connection dropped before handling the request");
-                        break;
+                            break;
+                        }
+                        Some(DropPoint::AfterHandling) => drop_after = true,
+                        None => {}
                     }
-                    Some(DropPoint::AfterHandling) => drop_after = true,
-                    None => {}
-                }
-                let handled = async {
-                    if let Some(delay) = state.faults.latency(header.api_key) {
-                        tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api, "fault: delaying the request by {delay:?}");
-                        tokio::time::sleep(delay).await;
+                    let handled = async {
+                        if let Some(delay) = state.faults.latency(header.api_key) {
+                            tracing::debug!(target: "kt_broker::fault", %peer, node = node_id, ?api, "fault: delaying the request by {delay:?}");
+                            tokio::time::sleep(delay).await;
+                        }
+                        api::dispatch(state, node_id, &mut session, &header, &client_host, body)
+                            .await
+                    };
+                    tokio::select! {
+                        outcome = handled => outcome,
+                        _ = interrupted(&mut signals) => break,
                     }
-                    api::dispatch(state, node_id, &principal, &header, &client_host, body).await
-                };
-                tokio::select! {
-                    outcome = handled => outcome,
-                    _ = interrupted(&mut signals) => break,
                 }
-            }
-            Err(HeaderError::TooShort(len)) => {
-                tracing::warn!(%peer, "request of {len} bytes is too short for a request header; closing the connection");
-                break;
-            }
-            Err(
-                e @ HeaderError::Malformed {
-                    api_key,
-                    api_version,
-                    correlation_id,
-                    ..
-                },
-            ) => {
-                tracing::warn!(%peer, "{e}");
-                api::header_error(api_key, api_version, correlation_id)
+                Err(HeaderError::TooShort(len)) => {
+                    tracing::warn!(%peer, "request of {len} bytes is too short for a request header; closing the connection");
+                    break;
+                }
+                Err(
+                    e @ HeaderError::Malformed {
+                        api_key,
+                        api_version,
+                        correlation_id,
+                        ..
+                    },
+                ) => {
+                    tracing::warn!(%peer, "{e}");
+                    api::header_error(api_key, api_version, correlation_id)
+                }
             }
         };
         if drop_after {
@@ -262,6 +268,13 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
         let response = match outcome {
             Ok(Outcome::Respond(bytes)) => Some(bytes),
             Ok(Outcome::NoResponse) => None,
+            Ok(Outcome::RespondAndClose(bytes)) => {
+                let _ = conn.write(&bytes).await;
+                let _ = conn.flush().await;
+                tracing::debug!(%peer, "closing the connection after a failed SASL authentication");
+                break;
+            }
+            Ok(Outcome::Close) => break,
             Err(e) => {
                 tracing::error!(%peer, "{e}; closing the connection");
                 break;

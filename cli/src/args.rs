@@ -56,8 +56,9 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct BrokerArgs {
-    /// Address to listen on. Loopback by default: the broker has no authentication. With
-    /// --nodes N, node i listens on this port + i (port 0: each node gets a free port).
+    /// Address to listen on. Loopback by default: the broker has no TLS (see --users for
+    /// authentication). With --nodes N, node i listens on this port + i (port 0: each node
+    /// gets a free port).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub(crate) listen: SocketAddr,
     /// Run a cluster of N nodes in this process (ports listen, listen+1, ...), node ids from
@@ -118,6 +119,19 @@ pub(crate) struct BrokerArgs {
     /// group.min.session.timeout.ms); lower it to let tests detect crashed members fast.
     #[arg(long, value_parser = parse_duration, default_value = "6s")]
     pub(crate) group_min_session_timeout: Duration,
+    /// Require SASL authentication (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with the users in
+    /// FILE: one `USER:PASSWORD` per line (the first ':' separates them), '#' starts a comment.
+    /// Without it, clients connect without authentication.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) users: Option<std::path::PathBuf>,
+    /// Largest record batch accepted (Kafka's message.max.bytes; topics may lower or raise it
+    /// with max.message.bytes).
+    #[arg(long, default_value_t = kt_broker::DEFAULT_MAX_MESSAGE_BYTES as u32, value_parser = clap::value_parser!(u32).range(61..))]
+    pub(crate) message_max_bytes: u32,
+    /// How often retention (retention.ms, retention.bytes) and compaction
+    /// (cleanup.policy=compact) run (Kafka's log.retention.check.interval.ms), e.g. `5m`, `10s`.
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    pub(crate) log_cleanup_interval: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,7 +15,7 @@ use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
 use super::{RequestContext, SUPPORTED};
 
-pub(crate) const VERSIONS: (i16, i16) = (0, 3);
+pub(crate) const VERSIONS: (i16, i16) = (0, 4);
 
 fn table() -> Vec<ApiVersion> {
     SUPPORTED
@@ -87,7 +87,7 @@ mod tests {
             .iter()
             .find(|k| k.api_key == ApiKey::Fetch as i16)
             .unwrap();
-        assert_eq!((fetch.min_version, fetch.max_version), (4, 16));
+        assert_eq!((fetch.min_version, fetch.max_version), (4, 18));
         assert!(r.supported_features.is_empty() && r.finalized_features.is_empty());
         assert_eq!(r.finalized_features_epoch, -1);
     }

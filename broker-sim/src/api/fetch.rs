@@ -19,12 +19,13 @@
 //! null (read_uncommitted) or empty (read_committed).
 //!
 //! Versions: v4 isolation level, LSO, aborted transactions. v5 log start offset. v7 fetch
-//! sessions (KIP-227): this broker never creates one; it answers session id 0 ("no session"),
-//! after which clients keep sending full requests. A non-zero session id gets
-//! FETCH_SESSION_ID_NOT_FOUND, a positive epoch without a session INVALID_FETCH_SESSION_EPOCH.
+//! sessions (KIP-227, see [`session`]): full and incremental fetches, session epochs,
+//! FETCH_SESSION_ID_NOT_FOUND / INVALID_FETCH_SESSION_EPOCH, forgotten topics; an incremental
+//! response omits exactly the partitions with no change.
 //! v9 current leader epoch. v11 rack id, preferred read replica (-1). v12 flexible, tagged
 //! diverging epoch / current leader / snapshot id (never set). v13 topic ids instead of names.
-//! v15 replica state replaces replica id. v16 node endpoints (empty).
+//! v15 replica state replaces replica id. v16 node endpoints (empty). v17 replica directory id,
+//! v18 high watermark (both follower-only tagged fields, ignored).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +43,7 @@ use super::RequestContext;
 use super::route::{self, Refusal};
 use crate::state::{BrokerState, Partition, Topic};
 
-pub(crate) const VERSIONS: (i16, i16) = (4, 16);
+pub(crate) const VERSIONS: (i16, i16) = (4, 18);
 
 const READ_COMMITTED: i8 = 1;
 
@@ -132,7 +133,12 @@ fn read_partition(
     }
 }
 
-fn pass(state: &BrokerState, ctx: &RequestContext, req: &FetchRequest) -> Pass {
+fn pass(
+    state: &BrokerState,
+    ctx: &RequestContext,
+    req: &FetchRequest,
+    topics: &[FetchTopic],
+) -> Pass {
     let v = ctx.api_version;
     let mut refusals = Vec::new();
     let mut remaining = usize::try_from(req.max_bytes)
@@ -142,8 +148,8 @@ fn pass(state: &BrokerState, ctx: &RequestContext, req: &FetchRequest) -> Pass {
     let mut bytes = 0usize;
     let mut any_error = false;
     let mut watchers = Vec::new();
-    let mut responses = Vec::with_capacity(req.topics.len());
-    for t in &req.topics {
+    let mut responses = Vec::with_capacity(topics.len());
+    for t in topics {
         let topic = resolve(state, v, &t.topic, &t.topic_id);
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
@@ -219,12 +225,17 @@ pub(crate) async fn handle(
     req: FetchRequest,
 ) -> FetchResponse {
     let v = ctx.api_version;
-    if req.session_id != 0 {
-        return error_response(ResponseError::FetchSessionIdNotFound, v);
-    }
-    if req.session_epoch > 0 {
-        return error_response(ResponseError::InvalidFetchSessionEpoch, v);
-    }
+    let (mode, topics) = if v >= 7 {
+        match state.fetch_sessions.prepare(&req) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::debug!(client = %ctx.client_host, session_id = req.session_id, epoch = req.session_epoch, "fetch session error {e:?}");
+                return error_response(e, v);
+            }
+        }
+    } else {
+        (session::Mode::Sessionless, req.topics.clone())
+    };
     let wait = Duration::from_millis(u64::try_from(req.max_wait_ms).unwrap_or(0));
     let deadline = Instant::now() + wait;
     let min_bytes = usize::try_from(req.min_bytes).unwrap_or(0);
@@ -236,9 +247,9 @@ pub(crate) async fn handle(
             bytes,
             any_error,
             mut watchers,
-        } = pass(state, ctx, &req);
-        if bytes >= min_bytes || any_error || req.topics.is_empty() || Instant::now() >= deadline {
-            return response;
+        } = pass(state, ctx, &req, &topics);
+        if bytes >= min_bytes || any_error || topics.is_empty() || Instant::now() >= deadline {
+            return state.fetch_sessions.finish(mode, response);
         }
         let any_append = async {
             let mut changes: FuturesUnordered<_> =
@@ -267,5 +278,6 @@ pub(crate) fn error_response(e: ResponseError, _v: i16) -> FetchResponse {
         .with_session_id(0)
 }
 
+pub(crate) mod session;
 #[cfg(test)]
 mod tests;

@@ -4,15 +4,18 @@
 //! members rejoined, or the rebalance timeout passed; the first rebalance of an empty group
 //! also waits `group.initial.rebalance.delay.ms`). The leader (the previous leader if still a
 //! member, else the first joiner) gets every member's metadata for the chosen protocol (the
-//! first of the leader's protocols that all members support); followers get an empty list.
+//! protocol chosen by Kafka's vote: among the protocols every member supports, each member
+//! votes for its first; most votes wins); followers get an empty list. The broker never looks
+//! inside protocol metadata or assignments: any assignor the clients bring works.
 //! Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT (outside the broker's min/max),
 //! INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, MEMBER_ID_REQUIRED.
 //! - v1: rebalance timeout (v0 uses the session timeout). v2: throttle time.
 //! - v4: KIP-394, a member joining with an empty member id gets MEMBER_ID_REQUIRED and an id to
 //!   rejoin with (never for v0–3: kafka-python 2.0.2 joins with v2 and does not know the error).
-//! - v5: group instance id (recorded and echoed; static membership, KIP-345, is not
-//!   implemented: a member with an instance id is treated as dynamic but is not asked for a
-//!   member id). v6: flexible. v7: protocol type in the response, protocol name nullable.
+//! - v5: group instance id: static membership (KIP-345, see `group`): a static member is never
+//!   asked for a member id; rejoining with an empty member id replaces the old member without
+//!   a rebalance when its metadata is unchanged; FENCED_INSTANCE_ID for an old member id.
+//!   v6: flexible. v7: protocol type in the response, protocol name nullable.
 
 use std::time::Duration;
 

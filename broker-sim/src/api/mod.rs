@@ -21,20 +21,34 @@
 //! | [`create_topics`] | CreateTopics (19) | 2–7 |
 //! | [`delete_topics`] | DeleteTopics (20) | 1–6 |
 
+pub(crate) mod alter_configs;
 pub(crate) mod api_versions;
+pub(crate) mod create_partitions;
 pub(crate) mod create_topics;
+pub(crate) mod delete_groups;
+pub(crate) mod delete_records;
 pub(crate) mod delete_topics;
+pub(crate) mod describe_cluster;
+pub(crate) mod describe_configs;
+pub(crate) mod describe_groups;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
 pub(crate) mod heartbeat;
+pub(crate) mod incremental_alter_configs;
+pub(crate) mod init_producer_id;
 pub(crate) mod join_group;
 pub(crate) mod leave_group;
+pub(crate) mod list_groups;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod offset_commit;
+pub(crate) mod offset_delete;
 pub(crate) mod offset_fetch;
 pub(crate) mod produce;
 pub(crate) mod route;
+mod route_admin;
+pub(crate) mod sasl_authenticate;
+pub(crate) mod sasl_handshake;
 pub(crate) mod sync_group;
 
 use std::sync::Arc;
@@ -46,69 +60,45 @@ use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 
 use crate::fault::Claims;
 use crate::protocol::{self, EncodeError, RequestHeader, shape};
+use crate::sasl::{Session, TokenResult};
 use crate::state::BrokerState;
 use route::Routed;
 
+macro_rules! supported {
+    ($($key:ident => $module:ident),* $(,)?) => {
+        &[$((ApiKey::$key, $module::VERSIONS.0, $module::VERSIONS.1)),*]
+    };
+}
+
 /// Every API served, with the version range advertised in ApiVersions.
-pub(crate) const SUPPORTED: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, produce::VERSIONS.0, produce::VERSIONS.1),
-    (ApiKey::Fetch, fetch::VERSIONS.0, fetch::VERSIONS.1),
-    (
-        ApiKey::ListOffsets,
-        list_offsets::VERSIONS.0,
-        list_offsets::VERSIONS.1,
-    ),
-    (ApiKey::Metadata, metadata::VERSIONS.0, metadata::VERSIONS.1),
-    (
-        ApiKey::OffsetCommit,
-        offset_commit::VERSIONS.0,
-        offset_commit::VERSIONS.1,
-    ),
-    (
-        ApiKey::OffsetFetch,
-        offset_fetch::VERSIONS.0,
-        offset_fetch::VERSIONS.1,
-    ),
-    (
-        ApiKey::FindCoordinator,
-        find_coordinator::VERSIONS.0,
-        find_coordinator::VERSIONS.1,
-    ),
-    (
-        ApiKey::JoinGroup,
-        join_group::VERSIONS.0,
-        join_group::VERSIONS.1,
-    ),
-    (
-        ApiKey::Heartbeat,
-        heartbeat::VERSIONS.0,
-        heartbeat::VERSIONS.1,
-    ),
-    (
-        ApiKey::LeaveGroup,
-        leave_group::VERSIONS.0,
-        leave_group::VERSIONS.1,
-    ),
-    (
-        ApiKey::SyncGroup,
-        sync_group::VERSIONS.0,
-        sync_group::VERSIONS.1,
-    ),
-    (
-        ApiKey::ApiVersions,
-        api_versions::VERSIONS.0,
-        api_versions::VERSIONS.1,
-    ),
-    (
-        ApiKey::CreateTopics,
-        create_topics::VERSIONS.0,
-        create_topics::VERSIONS.1,
-    ),
-    (
-        ApiKey::DeleteTopics,
-        delete_topics::VERSIONS.0,
-        delete_topics::VERSIONS.1,
-    ),
+pub(crate) const SUPPORTED: &[(ApiKey, i16, i16)] = supported![
+    Produce => produce,
+    Fetch => fetch,
+    ListOffsets => list_offsets,
+    Metadata => metadata,
+    OffsetCommit => offset_commit,
+    OffsetFetch => offset_fetch,
+    FindCoordinator => find_coordinator,
+    JoinGroup => join_group,
+    Heartbeat => heartbeat,
+    LeaveGroup => leave_group,
+    SyncGroup => sync_group,
+    DescribeGroups => describe_groups,
+    ListGroups => list_groups,
+    ApiVersions => api_versions,
+    CreateTopics => create_topics,
+    DeleteTopics => delete_topics,
+    DeleteRecords => delete_records,
+    InitProducerId => init_producer_id,
+    DescribeConfigs => describe_configs,
+    AlterConfigs => alter_configs,
+    CreatePartitions => create_partitions,
+    DeleteGroups => delete_groups,
+    IncrementalAlterConfigs => incremental_alter_configs,
+    OffsetDelete => offset_delete,
+    DescribeCluster => describe_cluster,
+    SaslHandshake => sasl_handshake,
+    SaslAuthenticate => sasl_authenticate,
 ];
 
 /// The served (min, max) versions of an api key, if it is served at all.
@@ -145,6 +135,10 @@ pub(crate) enum Outcome {
     Respond(Bytes),
     /// Write nothing: Produce with acks=0.
     NoResponse,
+    /// Write this frame, then close the connection (failed SASL authentication).
+    RespondAndClose(Bytes),
+    /// Close without answering (a request before SASL authentication, as Kafka does).
+    Close,
 }
 
 /// Converts a `String` into the crate's string type.
@@ -235,6 +229,20 @@ fn unsupported(api_key: i16, correlation_id: i32) -> Result<Outcome, EncodeError
     )))
 }
 
+/// A raw SASL token (the frames after a v0 SaslHandshake): the reply is a raw frame too; a
+/// failed login closes the connection without one, as Kafka does for v0.
+pub(crate) fn raw_sasl_token(session: &mut Session, frame: &[u8]) -> Outcome {
+    match session.token(frame) {
+        TokenResult::Reply(reply) => {
+            let mut out = Vec::with_capacity(4 + reply.len());
+            out.extend_from_slice(&(reply.len() as i32).to_be_bytes());
+            out.extend_from_slice(&reply);
+            Outcome::Respond(Bytes::from(out))
+        }
+        TokenResult::Failed(_) | TokenResult::IllegalState => Outcome::Close,
+    }
+}
+
 /// The answer to a request whose header could not be decoded past the correlation id. For a
 /// version this broker does not serve the header layout itself is a guess, so the answer is
 /// UNSUPPORTED_VERSION; otherwise INVALID_REQUEST.
@@ -258,7 +266,7 @@ pub(crate) fn header_error(
 pub(crate) async fn dispatch(
     state: &BrokerState,
     node_id: i32,
-    principal: &Arc<str>,
+    session: &mut Session,
     header: &RequestHeader,
     client_host: &str,
     body: Bytes,
@@ -279,7 +287,7 @@ pub(crate) async fn dispatch(
         client_host: client_host.to_owned(),
         node_id,
         claims: Arc::default(),
-        principal: Arc::clone(principal),
+        principal: session.principal(),
     };
     tracing::debug!(
         client = %client_host, client_id = %ctx.client_id, api = ?api_key,
@@ -292,7 +300,36 @@ pub(crate) async fn dispatch(
         );
         return unsupported(header.api_key, header.correlation_id);
     }
+    let sasl_api = matches!(
+        api_key,
+        ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate
+    );
+    if !sasl_api && !session.may_serve() {
+        tracing::warn!(
+            client = %client_host, client_id = %ctx.client_id, api = ?api_key,
+            "request before SASL authentication; closing the connection"
+        );
+        return Ok(Outcome::Close);
+    }
     match api_key {
+        ApiKey::SaslHandshake => serve!(
+            state,
+            ctx,
+            body,
+            SaslHandshakeRequest,
+            sasl_handshake,
+            |r| { sasl_handshake::handle(session, &ctx, r) }
+        ),
+        ApiKey::SaslAuthenticate => match decode::<SaslAuthenticateRequest>(&ctx, body) {
+            Ok(r) => {
+                let (response, close) = sasl_authenticate::handle(session, &ctx, r);
+                match encode(&ctx, &response)? {
+                    Outcome::Respond(bytes) if close => Ok(Outcome::RespondAndClose(bytes)),
+                    other => Ok(other),
+                }
+            }
+            Err(e) => encode(&ctx, &sasl_authenticate::error_response(e, ctx.api_version)),
+        },
         ApiKey::Produce => match produce::decode(&ctx, body) {
             Ok(r) => match produce::handle(state, &ctx, r).await {
                 Some(response) => produce::encode(&ctx, &response),
@@ -367,6 +404,80 @@ pub(crate) async fn dispatch(
                 delete_topics::handle(state, &ctx, r)
             })
         }
+        ApiKey::DeleteRecords => serve!(
+            state,
+            ctx,
+            body,
+            DeleteRecordsRequest,
+            delete_records,
+            |r| { delete_records::handle(state, &ctx, r) }
+        ),
+        ApiKey::InitProducerId => serve!(
+            state,
+            ctx,
+            body,
+            InitProducerIdRequest,
+            init_producer_id,
+            |r| { init_producer_id::handle(state, &ctx, r) }
+        ),
+        ApiKey::DescribeConfigs => {
+            serve!(
+                state,
+                ctx,
+                body,
+                DescribeConfigsRequest,
+                describe_configs,
+                |r| { describe_configs::handle(state, &ctx, r) }
+            )
+        }
+        ApiKey::AlterConfigs => serve!(state, ctx, body, AlterConfigsRequest, alter_configs, |r| {
+            alter_configs::handle(state, &ctx, r)
+        }),
+        ApiKey::CreatePartitions => {
+            serve!(
+                state,
+                ctx,
+                body,
+                CreatePartitionsRequest,
+                create_partitions,
+                |r| { create_partitions::handle(state, &ctx, r) }
+            )
+        }
+        ApiKey::DeleteGroups => serve!(state, ctx, body, DeleteGroupsRequest, delete_groups, |r| {
+            delete_groups::handle(state, &ctx, r)
+        }),
+        ApiKey::IncrementalAlterConfigs => serve!(
+            state,
+            ctx,
+            body,
+            IncrementalAlterConfigsRequest,
+            incremental_alter_configs,
+            |r| incremental_alter_configs::handle(state, &ctx, r)
+        ),
+        ApiKey::OffsetDelete => serve!(state, ctx, body, OffsetDeleteRequest, offset_delete, |r| {
+            offset_delete::handle(state, &ctx, r)
+        }),
+        ApiKey::DescribeCluster => {
+            serve!(
+                state,
+                ctx,
+                body,
+                DescribeClusterRequest,
+                describe_cluster,
+                |r| { describe_cluster::handle(state, &ctx, r) }
+            )
+        }
+        ApiKey::DescribeGroups => serve!(
+            state,
+            ctx,
+            body,
+            DescribeGroupsRequest,
+            describe_groups,
+            |r| { describe_groups::handle(state, &ctx, r) }
+        ),
+        ApiKey::ListGroups => serve!(state, ctx, body, ListGroupsRequest, list_groups, |r| {
+            list_groups::handle(state, &ctx, r)
+        }),
         // `served` was checked above against SUPPORTED, which lists exactly the arms above.
         _ => Ok(Outcome::Respond(protocol::encode_bare_error(
             header.correlation_id,

@@ -8,7 +8,7 @@
 //! current generation (ILLEGAL_GENERATION), is refused with REBALANCE_IN_PROGRESS while the
 //! leader computes assignments, and counts as a heartbeat.
 //! - v2–4: retention time (ignored: offsets are kept until the topic is deleted). v3: throttle
-//!   time. v6: committed leader epoch. v7: group instance id. v8: flexible.
+//!   time. v6: committed leader epoch. v7: group instance id (FENCED_INSTANCE_ID for a replaced static member). v8: flexible.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_commit_response::{
@@ -56,6 +56,7 @@ pub(crate) fn handle(
     let results = state.commit_offsets(
         req.group_id.0.as_str(),
         req.member_id.as_str(),
+        req.group_instance_id.as_ref().map(|s| s.as_str()),
         req.generation_id_or_member_epoch,
         entries,
     );

@@ -5,7 +5,7 @@
 //! UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS (a new rebalance started; also
 //! sent to members still waiting when it does), INCONSISTENT_GROUP_PROTOCOL (v5 protocol
 //! type/name differ from the group's).
-//! - v1: throttle time. v3: group instance id. v4: flexible. v5: protocol type and name in
+//! - v1: throttle time. v3: group instance id (FENCED_INSTANCE_ID for a replaced static member). v4: flexible. v5: protocol type and name in
 //!   request and response.
 
 use kafka_protocol::ResponseError;
@@ -27,6 +27,7 @@ pub(crate) async fn handle(
         group_id: req.group_id.0.to_string(),
         generation_id: req.generation_id,
         member_id: req.member_id.to_string(),
+        group_instance_id: req.group_instance_id.as_ref().map(|s| s.to_string()),
         protocol_type: if v >= 5 {
             req.protocol_type.map(|s| s.to_string())
         } else {

@@ -139,6 +139,12 @@ impl ClusterHandle {
         }
     }
 
+    /// Runs retention and compaction over every partition now (they also run every
+    /// `log_cleanup_interval`), for tests and tools that cannot wait for the timer.
+    pub fn run_log_cleaner(&self) {
+        self.shared.state.clean_logs(crate::state::now_ms());
+    }
+
     /// Creates a topic as CreateTopics would (replication factor 1, leaders round-robin).
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), BrokerError> {
         let new = NewTopic {

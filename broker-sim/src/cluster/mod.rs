@@ -131,9 +131,17 @@ impl Cluster {
             tls,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
+        // The group timers and the log cleaner (retention, compaction) share one task.
         let timers = {
             let state = Arc::clone(&state);
-            tokio::spawn(async move { state.groups.run_timers(shutdown_rx).await })
+            let cleaner_rx = shutdown_rx.clone();
+            let interval = broker.log_cleanup_interval;
+            tokio::spawn(async move {
+                tokio::join!(
+                    state.groups.run_timers(shutdown_rx),
+                    state.run_cleaner(interval, cleaner_rx)
+                );
+            })
         };
         let mut runtimes = Vec::with_capacity(nodes);
         for (i, listener) in listeners.into_iter().enumerate() {

@@ -29,7 +29,6 @@ pub(crate) enum Reply<T> {
 pub(super) struct Member {
     pub(super) group_instance_id: Option<String>,
     pub(super) client_id: String,
-    #[allow(dead_code)] // kept for DescribeGroups
     pub(super) client_host: String,
     pub(super) session_timeout: Duration,
     pub(super) rebalance_timeout: Duration,
@@ -65,6 +64,8 @@ pub(crate) struct Group {
     pub(super) leader_id: Option<String>,
     /// Members in join order (the first joiner leads when there is no previous leader).
     pub(super) members: IndexMap<String, Member>,
+    /// Static members (KIP-345): group instance id -> current member id.
+    pub(super) static_members: HashMap<String, String>,
     /// Ids handed out with MEMBER_ID_REQUIRED, until they rejoin or their deadline passes.
     pub(super) pending: HashMap<String, Instant>,
     /// Members that joined the current generation and have not sent SyncGroup yet.
@@ -89,6 +90,7 @@ impl Group {
             protocol_name: None,
             leader_id: None,
             members: IndexMap::new(),
+            static_members: HashMap::new(),
             pending: HashMap::new(),
             pending_sync: HashSet::new(),
             rebalance_deadline: None,
@@ -106,6 +108,10 @@ impl Group {
     }
 
     pub(crate) fn summary(&self) -> GroupSummary {
+        // Kafka shows the protocol and the members' metadata and assignments only for a
+        // stable group; otherwise they are in flux.
+        let stable = self.state == GroupState::Stable;
+        let protocol = self.protocol_name.clone().unwrap_or_default();
         GroupSummary {
             group_id: self.group_id.clone(),
             state: self.state,
@@ -118,8 +124,19 @@ impl Group {
                 .iter()
                 .map(|(id, m)| MemberSummary {
                     member_id: id.clone(),
+                    group_instance_id: m.group_instance_id.clone(),
                     client_id: m.client_id.clone(),
-                    assignment: m.assignment.clone(),
+                    client_host: m.client_host.clone(),
+                    metadata: if stable {
+                        m.metadata(&protocol)
+                    } else {
+                        Bytes::new()
+                    },
+                    assignment: if stable {
+                        m.assignment.clone()
+                    } else {
+                        Bytes::new()
+                    },
                 })
                 .collect(),
         }
@@ -148,12 +165,44 @@ impl Group {
             .any(|(name, _)| others.iter().all(|m| m.supports(name)))
     }
 
+    /// A static member's instance id must map to the member id it came with (KIP-345): an
+    /// older member id of the same instance has been replaced and is fenced.
+    pub(super) fn check_instance(
+        &self,
+        member_id: &str,
+        group_instance_id: Option<&str>,
+    ) -> Result<(), ResponseError> {
+        match group_instance_id.and_then(|i| self.static_members.get(i)) {
+            Some(current) if current != member_id => Err(ResponseError::FencedInstanceId),
+            _ => Ok(()),
+        }
+    }
+
+    /// The topics members of a non-empty "consumer" group subscribe to, read from their
+    /// metadata for the chosen protocol; None when the group is empty or not a consumer group
+    /// (then OffsetDelete may delete anything).
+    pub(crate) fn subscribed_topics(&self) -> Option<HashSet<String>> {
+        if self.members.is_empty() || self.protocol_type.as_deref() != Some("consumer") {
+            return None;
+        }
+        let protocol = self.protocol_name.clone().unwrap_or_default();
+        let mut topics = HashSet::new();
+        for m in self.members.values() {
+            topics.extend(super::consumer_protocol::subscription_topics(
+                &m.metadata(&protocol),
+            ));
+        }
+        Some(topics)
+    }
+
     /// Common membership checks of SyncGroup, Heartbeat and OffsetCommit.
     pub(super) fn check_member(
         &self,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
     ) -> Result<(), ResponseError> {
+        self.check_instance(member_id, group_instance_id)?;
         if !self.members.contains_key(member_id) {
             return Err(ResponseError::UnknownMemberId);
         }
@@ -166,10 +215,11 @@ impl Group {
     pub(crate) fn heartbeat(
         &mut self,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
         now: Instant,
     ) -> Option<ResponseError> {
-        if let Err(e) = self.check_member(member_id, generation_id) {
+        if let Err(e) = self.check_member(member_id, group_instance_id, generation_id) {
             return Some(e);
         }
         match self.state {
@@ -205,6 +255,9 @@ impl Group {
         let Some(id) = id else {
             return Some(ResponseError::UnknownMemberId);
         };
+        if let Err(e) = self.check_instance(&id, group_instance_id) {
+            return Some(e);
+        }
         if self.pending.remove(&id).is_some() {
             self.try_complete_join(now);
             return None;
@@ -220,6 +273,11 @@ impl Group {
         let Some(member) = self.members.shift_remove(member_id) else {
             return;
         };
+        if let Some(inst) = &member.group_instance_id
+            && self.static_members.get(inst).map(String::as_str) == Some(member_id)
+        {
+            self.static_members.remove(inst);
+        }
         if let Some(tx) = member.awaiting_join {
             let _ = tx.send(JoinResult::error(ResponseError::UnknownMemberId, member_id));
         }
@@ -290,9 +348,11 @@ impl Group {
     pub(crate) fn check_commit(
         &mut self,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
         now: Instant,
     ) -> Result<(), ResponseError> {
+        self.check_instance(member_id, group_instance_id)?;
         if generation_id < 0 && member_id.is_empty() {
             return if self.members.is_empty() {
                 Ok(())
@@ -303,7 +363,7 @@ impl Group {
         if self.state == GroupState::CompletingRebalance && self.members.contains_key(member_id) {
             return Err(ResponseError::RebalanceInProgress);
         }
-        self.check_member(member_id, generation_id)?;
+        self.check_member(member_id, group_instance_id, generation_id)?;
         self.touch(member_id, now);
         Ok(())
     }

@@ -4,6 +4,13 @@
 //! - [`group`]: one group's state and its heartbeat/leave/expiry paths, pure over `now`.
 //! - [`rebalance`]: JoinGroup and SyncGroup, which form and complete generations.
 //! - [`types`]: version-independent parameters and results the API modules translate.
+//! - [`consumer_protocol`]: reads the topics out of consumer subscriptions (OffsetDelete).
+//!
+//! Static membership (KIP-345): a member joining with a group instance id is registered under
+//! it; when that instance rejoins with an empty member id (a restarted client) it replaces the
+//! old member without a rebalance if nothing it subscribes to changed, and the old member id
+//! is fenced (FENCED_INSTANCE_ID on its JoinGroup, SyncGroup, Heartbeat, OffsetCommit and
+//! LeaveGroup).
 //!
 //! All groups sit behind one mutex, held only for the synchronous state change. Waiting
 //! (JoinGroup until the rebalance completes, SyncGroup until the leader's assignment) happens
@@ -11,6 +18,7 @@
 //! sleeps until the earliest deadline of any group (session expiry, rebalance timeout, initial
 //! rebalance delay) with tokio time, so tests can pause the clock.
 
+mod consumer_protocol;
 #[allow(clippy::module_inception)]
 mod group;
 mod rebalance;
@@ -128,13 +136,14 @@ impl GroupCoordinator {
         &self,
         group_id: &str,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
     ) -> Option<ResponseError> {
         if group_id.is_empty() {
             return Some(ResponseError::InvalidGroupId);
         }
         self.with_group(group_id, false, false, |g| {
-            g.heartbeat(member_id, generation_id, Instant::now())
+            g.heartbeat(member_id, group_instance_id, generation_id, Instant::now())
         })
         .unwrap_or(Some(ResponseError::UnknownMemberId))
     }
@@ -164,6 +173,7 @@ impl GroupCoordinator {
         &self,
         group_id: &str,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
         entries: Vec<OffsetCommitEntry>,
     ) -> Vec<Option<ResponseError>> {
@@ -183,7 +193,9 @@ impl GroupCoordinator {
         let Some(group) = groups.get_mut(group_id) else {
             return vec![Some(ResponseError::CoordinatorNotAvailable); entries.len()];
         };
-        if let Err(e) = group.check_commit(member_id, generation_id, Instant::now()) {
+        if let Err(e) =
+            group.check_commit(member_id, group_instance_id, generation_id, Instant::now())
+        {
             return vec![Some(e); entries.len()];
         }
         entries
@@ -270,6 +282,73 @@ impl GroupCoordinator {
 
     pub(crate) fn describe(&self, group_id: &str) -> Option<GroupSummary> {
         lock(&self.groups).get(group_id).map(|g| g.summary())
+    }
+
+    /// Every group: (group id, protocol type, state), sorted by id.
+    pub(crate) fn list(&self) -> Vec<(String, String, GroupState)> {
+        let mut out: Vec<_> = lock(&self.groups)
+            .values()
+            .map(|g| {
+                (
+                    g.group_id.clone(),
+                    g.protocol_type.clone().unwrap_or_default(),
+                    g.state,
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// DeleteGroups for one group: only an empty group (no members) can go, with its offsets.
+    pub(crate) fn delete(&self, group_id: &str) -> Option<ResponseError> {
+        if group_id.is_empty() {
+            return Some(ResponseError::InvalidGroupId);
+        }
+        let mut groups = lock(&self.groups);
+        match groups.get(group_id) {
+            None => Some(ResponseError::GroupIdNotFound),
+            Some(g) if g.state != GroupState::Empty || !g.members.is_empty() => {
+                Some(ResponseError::NonEmptyGroup)
+            }
+            Some(_) => {
+                groups.remove(group_id);
+                tracing::info!(group = %group_id, "group deleted");
+                None
+            }
+        }
+    }
+
+    /// OffsetDelete: removes committed offsets of partitions the group is not subscribed to.
+    /// `Err` is the group-level error; `Ok` holds one result per (topic, partition) given.
+    pub(crate) fn delete_offsets(
+        &self,
+        group_id: &str,
+        partitions: &[(String, i32)],
+    ) -> Result<Vec<Option<ResponseError>>, ResponseError> {
+        if group_id.is_empty() {
+            return Err(ResponseError::InvalidGroupId);
+        }
+        let mut groups = lock(&self.groups);
+        let group = groups
+            .get_mut(group_id)
+            .ok_or(ResponseError::GroupIdNotFound)?;
+        let subscribed = group.subscribed_topics();
+        Ok(partitions
+            .iter()
+            .map(|(topic, p)| {
+                if subscribed.as_ref().is_some_and(|s| s.contains(topic)) {
+                    return Some(ResponseError::GroupSubscribedToTopic);
+                }
+                if let Some(t) = group.offsets.get_mut(topic) {
+                    t.remove(p);
+                    if t.is_empty() {
+                        group.offsets.remove(topic);
+                    }
+                }
+                None
+            })
+            .collect())
     }
 
     fn next_deadline(&self) -> Option<Instant> {

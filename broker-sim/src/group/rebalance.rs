@@ -20,9 +20,23 @@ impl Group {
                 &p.member_id,
             ));
         }
+        if let Some(inst) = p.group_instance_id.clone() {
+            match self.static_members.get(&inst).cloned() {
+                Some(old_id) if p.member_id.is_empty() => {
+                    return self.replace_static_member(&inst, &old_id, p, now);
+                }
+                Some(current) if current != p.member_id => {
+                    return Reply::Now(JoinResult::error(
+                        ResponseError::FencedInstanceId,
+                        &p.member_id,
+                    ));
+                }
+                _ => {}
+            }
+        }
         if p.member_id.is_empty() {
             let member_id = format!("{}-{}", p.client_id, uuid::Uuid::new_v4());
-            if p.require_known_member_id {
+            if p.require_known_member_id && p.group_instance_id.is_none() {
                 self.pending
                     .insert(member_id.clone(), now + p.session_timeout);
                 return Reply::Now(JoinResult::error(
@@ -76,6 +90,9 @@ impl Group {
         now: Instant,
     ) -> Reply<JoinResult> {
         let (tx, rx) = oneshot::channel();
+        if let Some(inst) = &p.group_instance_id {
+            self.static_members.insert(inst.clone(), member_id.clone());
+        }
         self.members.insert(
             member_id,
             Member {
@@ -103,6 +120,112 @@ impl Group {
             self.prepare_rebalance(now);
         }
         Reply::Later(rx)
+    }
+
+    /// A known static member rejoined with an empty member id (a restarted client): it gets a
+    /// new member id that takes over the old one's place, assignment and leadership; the old
+    /// id is fenced (FENCED_INSTANCE_ID, also to its requests still waiting). A stable group
+    /// whose protocol choice and this member's metadata are unchanged does not rebalance: the
+    /// member gets the current generation back (KIP-345).
+    fn replace_static_member(
+        &mut self,
+        instance_id: &str,
+        old_id: &str,
+        p: JoinParams,
+        now: Instant,
+    ) -> Reply<JoinResult> {
+        let Some(mut old) = self.members.shift_remove(old_id) else {
+            self.static_members.remove(instance_id);
+            return Reply::Now(JoinResult::error(ResponseError::UnknownMemberId, old_id));
+        };
+        if let Some(tx) = old.awaiting_join.take() {
+            let _ = tx.send(JoinResult::error(ResponseError::FencedInstanceId, old_id));
+        }
+        if let Some(tx) = old.awaiting_sync.take() {
+            let _ = tx.send(SyncResult::error(ResponseError::FencedInstanceId));
+        }
+        let new_id = format!("{}-{}", p.client_id, uuid::Uuid::new_v4());
+        tracing::info!(group = %self.group_id, instance = %instance_id, old = %old_id, new = %new_id, "static member rejoined; old member id fenced");
+        let protocol = self.protocol_name.clone().unwrap_or_default();
+        let metadata_unchanged = old.metadata(&protocol)
+            == p.protocols
+                .iter()
+                .find(|(n, _)| *n == protocol)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default();
+        self.members.insert(
+            new_id.clone(),
+            Member {
+                group_instance_id: p.group_instance_id,
+                client_id: p.client_id,
+                client_host: p.client_host,
+                session_timeout: p.session_timeout,
+                rebalance_timeout: p.rebalance_timeout,
+                protocol_type: p.protocol_type,
+                protocols: p.protocols,
+                assignment: old.assignment,
+                session_deadline: now + p.session_timeout,
+                awaiting_join: None,
+                awaiting_sync: None,
+            },
+        );
+        self.static_members
+            .insert(instance_id.to_owned(), new_id.clone());
+        if self.leader_id.as_deref() == Some(old_id) {
+            self.leader_id = Some(new_id.clone());
+        }
+        if self.pending_sync.remove(old_id) {
+            self.pending_sync.insert(new_id.clone());
+        }
+        let unchanged =
+            metadata_unchanged && self.select_protocol().as_deref() == Some(protocol.as_str());
+        if self.state == GroupState::Stable && unchanged {
+            return Reply::Now(self.join_result(&new_id));
+        }
+        let (tx, rx) = oneshot::channel();
+        if let Some(m) = self.members.get_mut(&new_id) {
+            m.awaiting_join = Some(tx);
+        }
+        if self.state == GroupState::PreparingRebalance {
+            self.try_complete_join(now);
+        } else {
+            self.prepare_rebalance(now);
+        }
+        Reply::Later(rx)
+    }
+
+    /// Kafka's protocol vote: the candidates are the protocols every member supports; each
+    /// member votes for the first candidate in its own order of preference; most votes wins,
+    /// ties going to the leader's (else the first member's) preference.
+    pub(super) fn select_protocol(&self) -> Option<String> {
+        let first = self
+            .leader_id
+            .as_ref()
+            .and_then(|l| self.members.get(l))
+            .or_else(|| self.members.values().next())?;
+        let candidates: Vec<&String> = first
+            .protocols
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| self.members.values().all(|m| m.supports(n)))
+            .collect();
+        let mut votes = vec![0usize; candidates.len()];
+        for m in self.members.values() {
+            if let Some(i) = m
+                .protocols
+                .iter()
+                .find_map(|(n, _)| candidates.iter().position(|c| *c == n))
+            {
+                votes[i] += 1;
+            }
+        }
+        let mut best: Option<usize> = None;
+        for (i, v) in votes.iter().enumerate() {
+            if best.is_none_or(|b| *v > votes[b]) {
+                best = Some(i);
+            }
+        }
+        best.map(|i| candidates[i].clone())
     }
 
     pub(super) fn max_rebalance_timeout(&self) -> Duration {
@@ -165,7 +288,14 @@ impl Group {
             .map(|(id, _)| id.clone())
             .collect();
         for id in gone {
-            self.members.shift_remove(&id);
+            if let Some(inst) = self
+                .members
+                .shift_remove(&id)
+                .and_then(|m| m.group_instance_id)
+                && self.static_members.get(&inst) == Some(&id)
+            {
+                self.static_members.remove(&inst);
+            }
         }
         self.generation_id += 1;
         if self.members.is_empty() {
@@ -183,13 +313,7 @@ impl Group {
         }
         let leader = self.leader_id.clone().unwrap_or_default();
         self.protocol_type = self.members.get(&leader).map(|m| m.protocol_type.clone());
-        self.protocol_name = self.members.get(&leader).and_then(|l| {
-            l.protocols
-                .iter()
-                .map(|(n, _)| n)
-                .find(|n| self.members.values().all(|m| m.supports(n)))
-                .cloned()
-        });
+        self.protocol_name = self.select_protocol();
         self.state = GroupState::CompletingRebalance;
         self.rebalance_deadline = Some(now + self.max_rebalance_timeout());
         self.pending_sync = self.members.keys().cloned().collect();
@@ -233,7 +357,11 @@ impl Group {
     }
 
     pub(crate) fn sync(&mut self, p: SyncParams, now: Instant) -> Reply<SyncResult> {
-        if let Err(e) = self.check_member(&p.member_id, p.generation_id) {
+        if let Err(e) = self.check_member(
+            &p.member_id,
+            p.group_instance_id.as_deref(),
+            p.generation_id,
+        ) {
             return Reply::Now(SyncResult::error(e));
         }
         let mismatch =

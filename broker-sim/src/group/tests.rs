@@ -64,6 +64,7 @@ fn spawn_sync(
         group_id: "g".into(),
         generation_id: generation,
         member_id: member.into(),
+        group_instance_id: None,
         protocol_type: None,
         protocol_name: None,
         assignments: assignments
@@ -99,17 +100,17 @@ async fn single_member_join_sync_heartbeat() {
     let g = c.describe("g").unwrap();
     assert_eq!((g.state, g.generation_id), (GroupState::Stable, 1));
     assert_eq!(g.protocol_name.as_deref(), Some("range"));
-    assert_eq!(c.heartbeat("g", &a, 1), None);
+    assert_eq!(c.heartbeat("g", &a, None, 1), None);
     assert_eq!(
-        c.heartbeat("g", &a, 0),
+        c.heartbeat("g", &a, None, 0),
         Some(ResponseError::IllegalGeneration)
     );
     assert_eq!(
-        c.heartbeat("g", "nobody", 1),
+        c.heartbeat("g", "nobody", None, 1),
         Some(ResponseError::UnknownMemberId)
     );
     assert_eq!(
-        c.heartbeat("other", &a, 1),
+        c.heartbeat("other", &a, None, 1),
         Some(ResponseError::UnknownMemberId)
     );
     // A rejoin with unchanged metadata by a follower would return the generation; the leader
@@ -142,7 +143,7 @@ async fn second_member_triggers_rebalance_and_leader_is_kept() {
     settle().await;
     assert!(!b_join.is_finished());
     assert_eq!(
-        c.heartbeat("g", &a, 1),
+        c.heartbeat("g", &a, None, 1),
         Some(ResponseError::RebalanceInProgress)
     );
     let a_join = spawn_join(&c, jp(&a, &["range", "roundrobin"]));
@@ -161,7 +162,7 @@ async fn second_member_triggers_rebalance_and_leader_is_kept() {
     settle().await;
     assert!(!b_sync.is_finished());
     assert_eq!(
-        c.heartbeat("g", &b, 2),
+        c.heartbeat("g", &b, None, 2),
         None,
         "heartbeats succeed while awaiting sync"
     );
@@ -223,7 +224,7 @@ async fn silent_member_expires_after_session_timeout() {
     let start = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let e = c.heartbeat("g", &a, 2);
+        let e = c.heartbeat("g", &a, None, 2);
         if e == Some(ResponseError::RebalanceInProgress) {
             break;
         }
@@ -264,7 +265,7 @@ async fn members_that_do_not_rejoin_are_dropped_at_rebalance_timeout() {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
-                if c.heartbeat("g", &b, 2) == Some(ResponseError::UnknownMemberId) {
+                if c.heartbeat("g", &b, None, 2) == Some(ResponseError::UnknownMemberId) {
                     return;
                 }
             }
@@ -336,19 +337,19 @@ async fn offset_commit_rules() {
         metadata: Some("m".into()),
     };
     // simple commit into a group that does not exist yet
-    assert_eq!(c.commit("g", "", -1, vec![entry(0, 5)]), vec![None]);
+    assert_eq!(c.commit("g", "", None, -1, vec![entry(0, 5)]), vec![None]);
     // a member commit to an unknown group with a generation
     assert_eq!(
-        c.commit("h", "x", 3, vec![entry(0, 5)]),
+        c.commit("h", "x", None, 3, vec![entry(0, 5)]),
         vec![Some(ResponseError::IllegalGeneration)]
     );
     let a = stable_single(&c).await;
     assert_eq!(
-        c.commit("g", "", -1, vec![entry(0, 6)]),
+        c.commit("g", "", None, -1, vec![entry(0, 6)]),
         vec![Some(ResponseError::UnknownMemberId)]
     );
     assert_eq!(
-        c.commit("g", &a, 0, vec![entry(0, 6)]),
+        c.commit("g", &a, None, 0, vec![entry(0, 6)]),
         vec![Some(ResponseError::IllegalGeneration)]
     );
     let big = OffsetCommitEntry {
@@ -356,7 +357,7 @@ async fn offset_commit_rules() {
         ..entry(1, 1)
     };
     assert_eq!(
-        c.commit("g", &a, 1, vec![entry(0, 7), big]),
+        c.commit("g", &a, None, 1, vec![entry(0, 7), big]),
         vec![None, Some(ResponseError::OffsetMetadataTooLarge)]
     );
     let got = c.fetch_offsets("g", Some(&[("t".into(), vec![0, 1])]));
@@ -378,4 +379,118 @@ async fn offset_commit_rules() {
     assert!(c.fetch_offsets("nope", None).is_empty());
     c.remove_topic("t");
     assert!(c.fetch_offsets("g", None).is_empty());
+}
+
+/// A static member (instance "i1") joined and synced alone: its member id.
+async fn stable_static(c: &Arc<GroupCoordinator>) -> String {
+    let mut p = jp("", &["range"]);
+    p.group_instance_id = Some("i1".into());
+    p.require_known_member_id = true; // static members are never asked for an id
+    let r = spawn_join(c, p).await.unwrap();
+    assert_eq!(r.error, None);
+    let s = spawn_sync(c, &r.member_id, r.generation_id, &[(&r.member_id, "A")])
+        .await
+        .unwrap();
+    assert_eq!(s.error, None);
+    r.member_id
+}
+
+#[tokio::test(start_paused = true)]
+async fn static_member_rejoin_replaces_without_rebalance_and_fences_old_id() {
+    let c = coordinator(Duration::ZERO);
+    let old = stable_static(&c).await;
+    let mut again = jp("", &["range"]);
+    again.group_instance_id = Some("i1".into());
+    let r = spawn_join(&c, again.clone()).await.unwrap();
+    assert_eq!(r.error, None);
+    assert_ne!(r.member_id, old);
+    assert_eq!(r.generation_id, 1, "no rebalance: same generation");
+    assert_eq!(r.leader, r.member_id, "leadership moves to the new id");
+    let g = c.describe("g").unwrap();
+    assert_eq!((g.state, g.members.len()), (GroupState::Stable, 1));
+    assert_eq!(g.members[0].assignment, Bytes::from("A"), "assignment kept");
+    // the old id is fenced everywhere
+    assert_eq!(
+        c.heartbeat("g", &old, Some("i1"), 1),
+        Some(ResponseError::FencedInstanceId)
+    );
+    assert_eq!(
+        c.commit("g", &old, Some("i1"), 1, vec![]),
+        Vec::<Option<ResponseError>>::new()
+    );
+    let mut stale = again.clone();
+    stale.member_id = old.clone();
+    assert_eq!(
+        spawn_join(&c, stale).await.unwrap().error,
+        Some(ResponseError::FencedInstanceId)
+    );
+    assert_eq!(
+        c.leave("g", &[(old.clone(), Some("i1".into()))]).unwrap(),
+        vec![Some(ResponseError::FencedInstanceId)]
+    );
+    // the new id works; a sync in Stable returns the kept assignment
+    assert_eq!(c.heartbeat("g", &r.member_id, Some("i1"), 1), None);
+    let s = spawn_sync(&c, &r.member_id, 1, &[]).await.unwrap();
+    assert_eq!(s.assignment, Bytes::from("A"));
+    // changed metadata does rebalance
+    let mut changed = jp("", &["range", "roundrobin"]);
+    changed.group_instance_id = Some("i1".into());
+    changed.protocols[0].1 = Bytes::from("other-subscription");
+    let r2 = spawn_join(&c, changed).await.unwrap();
+    assert_eq!(r2.generation_id, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn protocol_is_chosen_by_vote() {
+    // all three join within the initial rebalance delay, so they form one generation
+    let c = coordinator(Duration::from_secs(3));
+    let _timers = timers(&c);
+    // leader prefers range, two others prefer roundrobin: roundrobin wins 2-1
+    let a = spawn_join(&c, jp("", &["range", "roundrobin"]));
+    settle().await;
+    let b = spawn_join(&c, jp("", &["roundrobin", "range"]));
+    let d = spawn_join(&c, jp("", &["sticky", "roundrobin", "range"]));
+    let (a, b, d) = (a.await.unwrap(), b.await.unwrap(), d.await.unwrap());
+    for r in [&a, &b, &d] {
+        assert_eq!(r.protocol_name.as_deref(), Some("roundrobin"), "{r:?}");
+    }
+    assert_eq!(a.members.len(), 3);
+    assert!(a.members.iter().all(|m| m.metadata == "meta-roundrobin"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn list_delete_and_offset_delete() {
+    let entry = |p: i32, o: i64| OffsetCommitEntry {
+        topic: "t".into(),
+        partition: p,
+        offset: o,
+        leader_epoch: -1,
+        metadata: None,
+    };
+    let c = coordinator(Duration::ZERO);
+    let a = stable_single(&c).await;
+    assert_eq!(c.commit("g", &a, None, 1, vec![entry(0, 5)]), vec![None]);
+    assert_eq!(c.commit("h", "", None, -1, vec![entry(0, 1)]), vec![None]);
+    let listed: Vec<_> = c.list();
+    assert_eq!(
+        listed,
+        vec![
+            ("g".into(), "consumer".into(), GroupState::Stable),
+            ("h".into(), String::new(), GroupState::Empty)
+        ]
+    );
+    assert_eq!(c.delete("g"), Some(ResponseError::NonEmptyGroup));
+    assert_eq!(c.delete("nope"), Some(ResponseError::GroupIdNotFound));
+    assert_eq!(c.delete("h"), None);
+    assert!(c.describe("h").is_none());
+    // the member's metadata is not a real subscription: nothing counts as subscribed
+    assert_eq!(
+        c.delete_offsets("g", &[("t".into(), 0)]).unwrap(),
+        vec![None]
+    );
+    assert!(c.fetch_offsets("g", None).is_empty());
+    assert_eq!(
+        c.delete_offsets("nope", &[]),
+        Err(ResponseError::GroupIdNotFound)
+    );
 }

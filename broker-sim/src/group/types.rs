@@ -65,6 +65,8 @@ pub(crate) struct SyncParams {
     pub(crate) group_id: String,
     pub(crate) generation_id: i32,
     pub(crate) member_id: String,
+    /// v3+: a static member's instance id, checked against the member id (FENCED_INSTANCE_ID).
+    pub(crate) group_instance_id: Option<String>,
     /// v5+: checked against the group's when present.
     pub(crate) protocol_type: Option<String>,
     pub(crate) protocol_name: Option<String>,
@@ -135,7 +137,7 @@ impl GroupState {
     }
 }
 
-/// A snapshot of a group for inspection (tests, a future DescribeGroups).
+/// A snapshot of a group for inspection (tests, DescribeGroups).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupSummary {
     /// The group id.
@@ -159,8 +161,14 @@ pub struct GroupSummary {
 pub struct MemberSummary {
     /// The member id the coordinator assigned.
     pub member_id: String,
+    /// The static membership instance id (KIP-345), if the member gave one.
+    pub group_instance_id: Option<String>,
     /// The client id from the member's request header.
     pub client_id: String,
+    /// The client's address as the broker saw it.
+    pub client_host: String,
+    /// The member's metadata for the chosen protocol (for consumers: the subscription).
+    pub metadata: bytes::Bytes,
     /// The assignment bytes the leader computed for this member (opaque to the broker).
     pub assignment: bytes::Bytes,
 }

@@ -4,12 +4,18 @@
 //!   stamping of the broker-assigned base offset and leader epoch.
 //! - [`records`]: walking uncompressed records (validation, timestamp lookup).
 //! - [`memory`]: the in-memory [`PartitionLog`].
+//! - [`codec`]: bounded decompression (cleaner and timestamp lookups only).
+//! - [`cleaner`]: retention and compaction decisions (whole batches).
+//! - [`producer_state`]: idempotent producers' epochs and last sequences per partition.
 //!
 //! Storage sits behind the [`PartitionLog`] trait: `storage::disk` wraps the in-memory log
 //! with segment files under `--data-dir` without the API handlers noticing.
 
 pub(crate) mod batch;
+pub(crate) mod cleaner;
+pub(crate) mod codec;
 pub(crate) mod memory;
+pub(crate) mod producer_state;
 pub(crate) mod records;
 
 use std::fmt::Debug;
@@ -96,4 +102,11 @@ pub(crate) trait PartitionLog: Debug + Send {
     /// The largest partition leader epoch stamped on a stored batch (-1 when empty): a
     /// restarted broker resumes above it so clients never see an epoch go back.
     fn max_leader_epoch(&self) -> i32;
+    /// The stored batches in offset order (cheap clones), for the cleaner to read outside the
+    /// partition lock.
+    fn batches(&self) -> Vec<Bytes>;
+    /// Replaces (or with None removes) the batch at `base_offset`, if it is still the one of
+    /// `expected_len` bytes the cleaner read (compaction). Offsets, log start and end do not
+    /// change. Returns false when nothing was replaced (also: a log that cannot rewrite).
+    fn replace_batch(&mut self, base_offset: i64, expected_len: usize, new: Option<Bytes>) -> bool;
 }

@@ -26,11 +26,16 @@ pub(crate) enum RecordError {
     Trailing { expected: i32, found: usize },
 }
 
-/// What a record walk exposes: offset and timestamp deltas relative to the batch header.
+/// What a record walk exposes: offset and timestamp deltas relative to the batch header, the
+/// key, whether the value is null (a tombstone), and the record's bytes (length prefix
+/// included) for the cleaner to copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RecordMeta {
+pub(crate) struct RecordMeta<'a> {
     pub(crate) offset_delta: i32,
     pub(crate) timestamp_delta: i64,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) null_value: bool,
+    pub(crate) raw: &'a [u8],
 }
 
 /// Iterates the records in `buf` (the bytes after the 61-byte batch header).
@@ -45,14 +50,15 @@ impl<'a> RecordIter<'a> {
         RecordIter { buf, index: 0 }
     }
 
-    fn next_record(&mut self) -> Result<RecordMeta, RecordError> {
+    fn next_record(&mut self) -> Result<RecordMeta<'a>, RecordError> {
         let index = self.index;
         let trunc = RecordError::Truncated { index };
         let (declared, used) = read_varint(self.buf).ok_or(trunc.clone())?;
         if declared < 0 || declared as usize > self.buf.len() - used {
             return Err(trunc);
         }
-        let body = &self.buf[used..used + declared as usize];
+        let buf: &'a [u8] = self.buf;
+        let body = &buf[used..used + declared as usize];
         let mut pos = 1usize; // attributes
         if body.is_empty() {
             return Err(trunc);
@@ -65,10 +71,12 @@ impl<'a> RecordIter<'a> {
         let timestamp_delta = varlong(&mut pos)?;
         let offset_delta = varlong(&mut pos)?;
         // key, value: length -1 (null) or >= 0 then bytes
-        for _ in 0..2 {
-            let len = varlong(&mut pos)?;
-            skip_bytes(body, &mut pos, len, true, index)?;
-        }
+        let key_len = varlong(&mut pos)?;
+        let key_at = pos;
+        skip_bytes(body, &mut pos, key_len, true, index)?;
+        let key = (key_len >= 0).then(|| &body[key_at..pos]);
+        let value_len = varlong(&mut pos)?;
+        skip_bytes(body, &mut pos, value_len, true, index)?;
         let headers = varlong(&mut pos)?;
         if headers < 0 || headers as u64 > (body.len() - pos) as u64 {
             return Err(RecordError::Truncated { index });
@@ -90,11 +98,15 @@ impl<'a> RecordIter<'a> {
             index,
             offset_delta: -1,
         })?;
-        self.buf = &self.buf[used + declared as usize..];
+        let raw = &buf[..used + declared as usize];
+        self.buf = &buf[used + declared as usize..];
         self.index += 1;
         Ok(RecordMeta {
             offset_delta,
             timestamp_delta,
+            key,
+            null_value: value_len < 0,
+            raw,
         })
     }
 }
@@ -116,8 +128,8 @@ fn skip_bytes(
     Ok(())
 }
 
-impl Iterator for RecordIter<'_> {
-    type Item = Result<RecordMeta, RecordError>;
+impl<'a> Iterator for RecordIter<'a> {
+    type Item = Result<RecordMeta<'a>, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.buf.is_empty() {
@@ -169,13 +181,14 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(metas.len(), 3);
+        assert_eq!((metas[1].offset_delta, metas[1].timestamp_delta), (1, 5));
         assert_eq!(
-            metas[1],
-            RecordMeta {
-                offset_delta: 1,
-                timestamp_delta: 5
-            }
+            (metas[0].key, metas[0].null_value),
+            (Some(&b"a"[..]), false)
         );
+        assert_eq!((metas[1].key, metas[1].null_value), (None, true));
+        let total: usize = metas.iter().map(|m| m.raw.len()).sum();
+        assert_eq!(total, b.len() - HEADER_LEN);
         validate(&b[HEADER_LEN..], 3).unwrap();
         assert!(validate(&b[HEADER_LEN..], 2).is_err());
         assert!(validate(&b[HEADER_LEN..], 4).is_err());

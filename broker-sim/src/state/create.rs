@@ -5,46 +5,6 @@ use kafka_protocol::ResponseError;
 
 use super::{BrokerState, KafkaError};
 
-/// Topic-level config names Kafka accepts (`TopicConfig` / `LogConfig`).
-const TOPIC_CONFIGS: &[&str] = &[
-    "cleanup.policy",
-    "compression.type",
-    "compression.gzip.level",
-    "compression.lz4.level",
-    "compression.zstd.level",
-    "delete.retention.ms",
-    "file.delete.delay.ms",
-    "flush.messages",
-    "flush.ms",
-    "follower.replication.throttled.replicas",
-    "index.interval.bytes",
-    "leader.replication.throttled.replicas",
-    "local.retention.bytes",
-    "local.retention.ms",
-    "max.compaction.lag.ms",
-    "max.message.bytes",
-    "message.downconversion.enable",
-    "message.format.version",
-    "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms",
-    "message.timestamp.difference.max.ms",
-    "message.timestamp.type",
-    "min.cleanable.dirty.ratio",
-    "min.compaction.lag.ms",
-    "min.insync.replicas",
-    "preallocate",
-    "remote.log.copy.disable",
-    "remote.log.delete.on.disable",
-    "remote.storage.enable",
-    "retention.bytes",
-    "retention.ms",
-    "segment.bytes",
-    "segment.index.bytes",
-    "segment.jitter.ms",
-    "segment.ms",
-    "unclean.leader.election.enable",
-];
-
 /// A topic to create, as a CreateTopics request or auto-creation describes it.
 #[derive(Debug, Clone)]
 pub(crate) struct NewTopic {
@@ -155,18 +115,13 @@ pub(crate) fn plan(new: &NewTopic, state: &BrokerState) -> Result<TopicPlan, Kaf
     let replication_factor = replicas.first().map_or(1, |r| r.len() as i16);
     let mut configs = Vec::with_capacity(new.configs.len());
     for (name, value) in &new.configs {
-        if !TOPIC_CONFIGS.contains(&name.as_str()) {
-            return Err(KafkaError::new(
-                ResponseError::InvalidConfig,
-                format!("Unknown topic config name: {name}"),
-            ));
-        }
         let Some(value) = value else {
             return Err(KafkaError::new(
                 ResponseError::InvalidConfig,
                 format!("Null value not supported for topic configs: {name}"),
             ));
         };
+        super::configs::validate_value(name, value)?;
         configs.push((name.clone(), value.clone()));
     }
     Ok(TopicPlan {

@@ -6,12 +6,15 @@
 //! - [`partition`]: one partition's log, leader fields and high-watermark notifier.
 //! - [`create`]: CreateTopics validation (counts, replication, assignments, configs).
 //! - [`nodes`]: the cluster's nodes, placement, coordinators, and leadership moves.
+//! - [`configs`]: topic config names, types, defaults, validation and the enforced settings.
 
+pub(crate) mod configs;
 pub(crate) mod create;
 pub(crate) mod nodes;
 pub(crate) mod partition;
 pub(crate) mod topics;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use tokio::sync::watch;
@@ -77,6 +80,14 @@ pub(crate) struct BrokerState {
     pub(crate) storage: Box<dyn Storage>,
     /// Access control (`acl.rs`); None: everything is allowed.
     pub(crate) acl: Option<Acl>,
+    /// Fetch sessions (KIP-227).
+    pub(crate) fetch_sessions: crate::api::fetch::session::FetchSessions,
+    /// SASL users; None: no authentication.
+    pub(crate) users: Option<Arc<crate::sasl::Users>>,
+    /// Broker settings as DescribeConfigs lists them.
+    pub(crate) broker_configs: Vec<configs::BrokerConfigEntry>,
+    /// The next id InitProducerId hands out.
+    next_producer_id: AtomicI64,
 }
 
 /// A storage failure as the Kafka error a client gets.
@@ -170,6 +181,10 @@ impl BrokerState {
             faults: Faults::default(),
             storage,
             acl: None,
+            broker_configs: configs::broker_configs(config),
+            users: config.users.clone(),
+            fetch_sessions: Default::default(),
+            next_producer_id: AtomicI64::new(first_producer_id()),
         }
     }
 
@@ -313,13 +328,18 @@ impl BrokerState {
         &self,
         group_id: &str,
         member_id: &str,
+        group_instance_id: Option<&str>,
         generation_id: i32,
         entries: Vec<OffsetCommitEntry>,
     ) -> Vec<Option<ResponseError>> {
         let kept = entries.clone();
-        let mut results = self
-            .groups
-            .commit(group_id, member_id, generation_id, entries);
+        let mut results = self.groups.commit(
+            group_id,
+            member_id,
+            group_instance_id,
+            generation_id,
+            entries,
+        );
         let committed: Vec<_> = kept
             .into_iter()
             .zip(&results)
@@ -415,6 +435,184 @@ impl BrokerState {
         Ok(topic)
     }
 
+    /// CreatePartitions: grows `name` to `count` partitions after Kafka's checks. New
+    /// partitions are placed round-robin over live nodes with the topic's replication factor
+    /// (or as `assignments` say), their logs created through storage, the topic's metadata
+    /// saved; then the topic table swaps in the longer partition list.
+    pub(crate) fn add_partitions(
+        &self,
+        name: &str,
+        count: i32,
+        assignments: Option<&[Vec<i32>]>,
+        validate_only: bool,
+    ) -> Result<(), KafkaError> {
+        let mut table = self.write_topics();
+        let topic = table.get(name).cloned().ok_or_else(|| {
+            KafkaError::new(
+                ResponseError::UnknownTopicOrPartition,
+                format!("The topic '{name}' does not exist."),
+            )
+        })?;
+        let current = topic.partitions.len() as i32;
+        let invalid = |m: String| Err(KafkaError::new(ResponseError::InvalidPartitions, m));
+        if count < current {
+            return invalid(format!(
+                "Topic currently has {current} partitions, which is higher than the requested {count}."
+            ));
+        }
+        if count == current {
+            return invalid(format!("Topic already has {current} partitions."));
+        }
+        if count > self.max_partitions_per_topic {
+            return invalid(format!(
+                "Number of partitions {count} exceeds this broker's limit of {}.",
+                self.max_partitions_per_topic
+            ));
+        }
+        let rf = topic
+            .partitions
+            .first()
+            .map_or(1, |p| p.replicas().len().max(1));
+        let added = (count - current) as usize;
+        let replicas: Vec<Vec<i32>> = match assignments {
+            Some(a) => {
+                let bad =
+                    |m: String| Err(KafkaError::new(ResponseError::InvalidReplicaAssignment, m));
+                if a.len() != added {
+                    return bad(format!(
+                        "Increasing the number of partitions by {added} but {} assignments provided.",
+                        a.len()
+                    ));
+                }
+                let live: Vec<i32> = self.nodes.live().iter().map(|b| b.node_id).collect();
+                for ids in a {
+                    let repeats = ids.iter().enumerate().any(|(i, b)| ids[..i].contains(b));
+                    if ids.len() != rf || repeats || ids.iter().any(|b| !live.contains(b)) {
+                        return bad(format!(
+                            "Replica assignment {ids:?} must name {rf} distinct live brokers of {live:?}."
+                        ));
+                    }
+                }
+                a.to_vec()
+            }
+            None => self.nodes.place(count, rf)[current as usize..].to_vec(),
+        };
+        if validate_only {
+            return Ok(());
+        }
+        let mut meta = topic.meta();
+        meta.partitions
+            .extend(replicas.iter().map(|r| crate::storage::PartitionMeta {
+                replicas: r.clone(),
+                leader: r.first().copied().unwrap_or(-1),
+                leader_epoch: 0,
+            }));
+        let mut partitions = topic.partitions.clone();
+        for (i, r) in (current..count).zip(&replicas) {
+            let log = self
+                .storage
+                .create_log(&meta, i)
+                .map_err(|e| storage_error(&e))?;
+            partitions.push(Arc::new(Partition::new(i, r.clone(), log)));
+        }
+        self.storage
+            .save_topic(&meta)
+            .map_err(|e| storage_error(&e))?;
+        table.replace_partitions(name, partitions);
+        drop(table);
+        self.topics_changed.send_modify(|n| *n += 1);
+        tracing::info!(topic = %name, partitions = count, "partitions added");
+        Ok(())
+    }
+
+    /// DeleteGroups for one group, made durable (a storage failure is KAFKA_STORAGE_ERROR;
+    /// the group is gone from memory already and may come back after a restart).
+    pub(crate) fn delete_group(&self, group_id: &str) -> Option<ResponseError> {
+        if let Some(e) = self.groups.delete(group_id) {
+            return Some(e);
+        }
+        let record = OffsetRecord::DeleteGroup {
+            group: group_id.to_owned(),
+        };
+        self.persist_offsets(&record).err().map(|e| e.error)
+    }
+
+    /// OffsetDelete, made durable: one result per (topic, partition) or the group's error.
+    pub(crate) fn delete_group_offsets(
+        &self,
+        group_id: &str,
+        partitions: &[(String, i32)],
+    ) -> Result<Vec<Option<ResponseError>>, ResponseError> {
+        let mut results = self.groups.delete_offsets(group_id, partitions)?;
+        let mut by_topic: std::collections::BTreeMap<&str, Vec<i32>> = Default::default();
+        for ((topic, p), r) in partitions.iter().zip(&results) {
+            if r.is_none() {
+                by_topic.entry(topic.as_str()).or_default().push(*p);
+            }
+        }
+        for (topic, ps) in by_topic {
+            let record = OffsetRecord::DeletePartitions {
+                group: group_id.to_owned(),
+                topic: topic.to_owned(),
+                partitions: ps,
+            };
+            if let Err(e) = self.persist_offsets(&record) {
+                for ((t, _), r) in partitions.iter().zip(results.iter_mut()) {
+                    if t == topic && r.is_none() {
+                        *r = Some(e.error);
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// Persists a topic's metadata after its configs changed (AlterConfigs).
+    pub(crate) fn persist_topic(&self, topic: &Topic) -> Result<(), KafkaError> {
+        self.storage
+            .save_topic(&topic.meta())
+            .map_err(|e| storage_error(&e))
+    }
+
+    /// One run of the log cleaner over every partition (retention, compaction), at wall-clock
+    /// `now_ms`.
+    pub(crate) fn clean_logs(&self, now_ms: i64) {
+        for topic in self.all_topics() {
+            let settings = topic.configs().cleanup();
+            for p in &topic.partitions {
+                let (moved, rewritten) = p.clean(&settings, now_ms);
+                if let Some(start) = moved {
+                    tracing::info!(topic = %topic.name, partition = p.index, log_start_offset = start, "retention deleted old batches");
+                }
+                if rewritten > 0 {
+                    tracing::info!(topic = %topic.name, partition = p.index, batches = rewritten, "compaction rewrote batches");
+                }
+            }
+        }
+    }
+
+    /// The cleaner task: runs [`BrokerState::clean_logs`] every `interval` until `shutdown`.
+    pub(crate) async fn run_cleaner(
+        &self,
+        interval: std::time::Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => self.clean_logs(now_ms()),
+                r = shutdown.changed() => if r.is_err() || *shutdown.borrow() { return },
+            }
+        }
+    }
+
+    /// A producer id never handed out before by this process.
+    pub(crate) fn new_producer_id(&self) -> i64 {
+        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub(crate) fn subscribe_topics(&self) -> watch::Receiver<u64> {
         self.topics_changed.subscribe()
     }
@@ -485,4 +683,17 @@ impl BrokerState {
             epoch,
         })
     }
+}
+
+/// Producer ids start at the wall clock in milliseconds: a restarted broker (whose logs may
+/// persist) does not hand out an id it gave before, short of a clock going backwards.
+fn first_producer_id() -> i64 {
+    now_ms().max(0)
+}
+
+/// Wall-clock milliseconds since the epoch (record timestamps are wall-clock).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -1,25 +1,31 @@
 //! The topic table (by name and by id) and Kafka's topic creation rules.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
+use super::configs::TopicConfigs;
 use super::partition::Partition;
 use crate::storage::{PartitionMeta, TopicMeta};
 
 /// Kafka's `Topic.MAX_NAME_LENGTH`.
 pub(crate) const MAX_TOPIC_NAME_LEN: usize = 249;
 
-/// A topic: its id and partitions. Immutable once created (partitions are never added yet).
+/// A topic: its id, partitions and configs.
+///
+/// The partition list is immutable: CreatePartitions replaces the table's `Arc<Topic>` with a
+/// copy holding the same partitions plus the new ones (requests in flight keep the view they
+/// started with). Configs are shared between such copies and change in place (AlterConfigs).
 #[derive(Debug)]
 pub(crate) struct Topic {
     pub(crate) name: String,
     pub(crate) id: Uuid,
     pub(crate) partitions: Vec<Arc<Partition>>,
-    /// Topic-level configs given at creation, as (name, value); persisted with the topic.
-    pub(crate) configs: Vec<(String, String)>,
+    /// Topic-level config overrides; persisted with the topic (`meta`), changed in place by
+    /// AlterConfigs and shared by the copies CreatePartitions makes.
+    pub(crate) configs: Arc<RwLock<TopicConfigs>>,
 }
 
 impl Topic {
@@ -46,8 +52,26 @@ impl Topic {
                     }
                 })
                 .collect(),
-            configs: self.configs.clone(),
+            configs: self
+                .configs()
+                .overrides()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
+    }
+
+    /// A snapshot of the topic's config overrides.
+    pub(crate) fn configs(&self) -> TopicConfigs {
+        self.configs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the configs under the lock.
+    pub(crate) fn update_configs<T>(&self, f: impl FnOnce(&mut TopicConfigs) -> T) -> T {
+        f(&mut self.configs.write().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -163,11 +187,30 @@ impl TopicTable {
             name: name.to_owned(),
             id,
             partitions,
-            configs,
+            configs: Arc::new(RwLock::new(TopicConfigs::from_pairs(&configs))),
         });
         self.by_name.insert(topic.name.clone(), Arc::clone(&topic));
         self.by_id.insert(id, Arc::clone(&topic));
         topic
+    }
+
+    /// Replaces a topic's partition list (CreatePartitions: the old partitions plus new ones):
+    /// a new `Topic` with the same id and shared configs takes the old one's place.
+    pub(crate) fn replace_partitions(
+        &mut self,
+        name: &str,
+        partitions: Vec<Arc<Partition>>,
+    ) -> Option<Arc<Topic>> {
+        let old = self.by_name.get(name)?;
+        let topic = Arc::new(Topic {
+            name: old.name.clone(),
+            id: old.id,
+            partitions,
+            configs: Arc::clone(&old.configs),
+        });
+        self.by_name.insert(topic.name.clone(), Arc::clone(&topic));
+        self.by_id.insert(topic.id, Arc::clone(&topic));
+        Some(topic)
     }
 
     pub(crate) fn remove(&mut self, name: &str) -> Option<Arc<Topic>> {

@@ -1,10 +1,26 @@
 //! `kt broker`: a Kafka-compatible broker in this process until Ctrl-C / SIGTERM.
 
-use kt_broker::{BrokerConfig, Cluster, ClusterConfig};
+use std::sync::Arc;
+
+use anyhow::Context;
+use kt_broker::{BrokerConfig, Cluster, ClusterConfig, Users};
 
 use crate::args::BrokerArgs;
 
 pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
+    let users = match &args.users {
+        Some(path) => Some(Arc::new(Users::load(path).with_context(|| {
+            "check the --users file: one USER:PASSWORD per line".to_owned()
+        })?)),
+        None => None,
+    };
+    let auth = match &users {
+        Some(u) => format!(
+            "SASL PLAIN/SCRAM-SHA-256/SCRAM-SHA-512 required ({} users)",
+            u.len()
+        ),
+        None => "no authentication".to_owned(),
+    };
     let config = BrokerConfig {
         listen: args.listen,
         advertised_host: args.advertised_host,
@@ -20,6 +36,9 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
         group_min_session_timeout: args.group_min_session_timeout,
+        max_message_bytes: args.message_max_bytes as usize,
+        log_cleanup_interval: args.log_cleanup_interval,
+        users,
         ..BrokerConfig::default()
     };
     let handle = Cluster::start(ClusterConfig {
@@ -28,19 +47,19 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     })
     .await?;
     let addr = handle.local_addr();
-    if !addr.ip().is_loopback() {
-        eprintln!(
-            "kt broker: warning: listening on {}, which is reachable from other machines; \
-             kt broker has no authentication",
-            addr.ip()
-        );
-    }
     let nodes = handle.nodes();
     let transport = if args.tls_cert.is_some() {
         "TLS"
     } else {
         "plaintext"
     };
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "kt broker: warning: listening on {}, which is reachable from other machines \
+             ({transport}, {auth})",
+            addr.ip()
+        );
+    }
     let storage = match &args.data_dir {
         Some(dir) => format!(
             "data in {}: acks=all is synced to disk before it is answered",
@@ -51,7 +70,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     if let [only] = nodes.as_slice() {
         eprintln!(
             "kt broker listening on {} ({transport}, node {}, {storage}); \
-             auto-create topics: {}; Ctrl-C to stop",
+             auto-create topics: {}; {auth}; Ctrl-C to stop",
             only.addr,
             only.node_id,
             if args.no_auto_create { "off" } else { "on" }
@@ -65,7 +84,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         }
         eprintln!(
             "kt broker: {} nodes in one process ({storage}); \
-             bootstrap servers {}; auto-create topics: {}; Ctrl-C to stop",
+             bootstrap servers {}; auto-create topics: {}; {auth}; Ctrl-C to stop",
             nodes.len(),
             handle.bootstrap(),
             if args.no_auto_create { "off" } else { "on" }

@@ -139,7 +139,9 @@ async fn errors_are_per_partition_and_immediate() {
     let r = handle(
         &s,
         &ctx(ApiKey::Fetch, 7),
-        fetch_req("t", &[(0, 0)], 0, 1).with_session_id(9),
+        fetch_req("t", &[(0, 0)], 0, 1)
+            .with_session_id(9)
+            .with_session_epoch(1),
     )
     .await;
     assert_eq!(r.error_code, ResponseError::FetchSessionIdNotFound.code());
@@ -247,7 +249,7 @@ async fn encodes_at_every_version() {
     let rt = tokio::runtime::Handle::current();
     let responses: Vec<_> = {
         let mut v = Vec::new();
-        for version in 4..=16 {
+        for version in 4..=18 {
             let mut req = fetch_req("t", &[(0, 0), (1, 0)], 0, 1);
             req.topics[0].topic_id = id;
             v.push(handle(&s, &ctx(ApiKey::Fetch, version), req).await);
@@ -256,4 +258,100 @@ async fn encodes_at_every_version() {
     };
     drop(rt);
     encode_all_versions(ApiKey::Fetch, 0, |v| responses[(v - 4) as usize].clone());
+}
+
+#[tokio::test]
+async fn fetch_sessions_full_then_incremental() {
+    let s = state_with(3);
+    append(&s, 0, &[b"a"]);
+    let c = ctx(ApiKey::Fetch, 12);
+    // epoch 0: a new session with all three partitions, all answered
+    let req = fetch_req("t", &[(0, 0), (1, 0), (2, 0)], 0, 0).with_session_epoch(0);
+    let r = handle(&s, &c, req).await;
+    assert_eq!(r.error_code, 0);
+    let id = r.session_id;
+    assert!(id > 0);
+    assert_eq!(r.responses[0].partitions.len(), 3);
+    assert_eq!(s.fetch_sessions.len(), 1);
+    // epoch 1: the client consumed partition 0 and names only its new offset; nothing else
+    // changed -> an empty response (partition 0 at offset 0 would still have records)
+    let inc = |epoch: i32, parts: &[(i32, i64)]| {
+        let mut r = fetch_req("t", parts, 0, 0)
+            .with_session_id(id)
+            .with_session_epoch(epoch);
+        if parts.is_empty() {
+            r.topics.clear();
+        }
+        r
+    };
+    let r = handle(&s, &c, inc(1, &[(0, 1)])).await;
+    assert_eq!((r.error_code, r.session_id), (0, id));
+    assert!(r.responses.is_empty(), "{:?}", r.responses);
+    // an append to partition 2 makes only partition 2 show up (high watermark changed)
+    append(&s, 2, &[b"x"]);
+    let r = handle(&s, &c, inc(2, &[])).await;
+    let parts: Vec<i32> = r
+        .responses
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(|p| p.partition_index))
+        .collect();
+    assert_eq!(parts, vec![2]);
+    let rec = r.responses[0].partitions[0].records.as_ref().unwrap();
+    assert_eq!(batch::parse_header(rec).unwrap().base_offset, 0);
+    // the client moves partition 2 past its record: no change to report
+    let r = handle(&s, &c, inc(3, &[(2, 1)])).await;
+    assert!(r.responses.is_empty());
+    // wrong epoch, unknown session
+    let r = handle(&s, &c, inc(3, &[])).await;
+    assert_eq!(r.error_code, ResponseError::InvalidFetchSessionEpoch.code());
+    let r = handle(&s, &c, inc(4, &[]).with_session_id(id.wrapping_add(1))).await;
+    assert_eq!(r.error_code, ResponseError::FetchSessionIdNotFound.code());
+    // forgotten partitions are dropped from the session
+    append(&s, 1, &[b"y"]);
+    let mut req = inc(4, &[]);
+    req.forgotten_topics_data = vec![
+        kafka_protocol::messages::fetch_request::ForgottenTopic::default()
+            .with_topic(TopicName(sb("t")))
+            .with_partitions(vec![1]),
+    ];
+    let r = handle(&s, &c, req).await;
+    assert!(r.responses.is_empty(), "partition 1 was forgotten");
+    // epoch -1 closes the session and is served sessionless
+    let r = handle(
+        &s,
+        &c,
+        fetch_req("t", &[(1, 0)], 0, 0)
+            .with_session_id(id)
+            .with_session_epoch(-1),
+    )
+    .await;
+    assert_eq!((r.error_code, r.session_id), (0, 0));
+    assert_eq!(r.responses[0].partitions.len(), 1);
+    assert_eq!(s.fetch_sessions.len(), 0);
+}
+
+#[tokio::test]
+async fn incremental_fetch_long_polls_until_a_change() {
+    let s = state_with(1);
+    let c = ctx(ApiKey::Fetch, 12);
+    let r = handle(
+        &s,
+        &c,
+        fetch_req("t", &[(0, 0)], 0, 0).with_session_epoch(0),
+    )
+    .await;
+    let id = r.session_id;
+    let mut req = fetch_req("t", &[], 10_000, 1)
+        .with_session_id(id)
+        .with_session_epoch(1);
+    req.topics.clear();
+    let s2 = Arc::clone(&s);
+    let waiter = tokio::spawn(async move { handle(&s2, &ctx(ApiKey::Fetch, 12), req).await });
+    tokio::task::yield_now().await;
+    append(&s, 0, &[b"late"]);
+    let r = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.responses[0].partitions[0].high_watermark, 1);
 }

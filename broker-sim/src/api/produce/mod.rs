@@ -7,7 +7,13 @@
 //! - Per-partition errors, the rest of the request proceeds: UNKNOWN_TOPIC_OR_PARTITION (topics
 //!   are never auto-created by Produce, as in Kafka), CORRUPT_MESSAGE (bad length, magic, CRC,
 //!   counts or record framing), INVALID_RECORD (not exactly one batch; transactional or control
-//!   batches, since transactions are not supported), MESSAGE_TOO_LARGE (> `message.max.bytes`).
+//!   batches, since transactions are not supported; an idempotent batch with a negative
+//!   sequence), MESSAGE_TOO_LARGE (> the topic's `max.message.bytes`, which defaults to the
+//!   broker's `message.max.bytes`).
+//! - Idempotent batches (producer id >= 0, from InitProducerId) are checked per (producer id,
+//!   epoch, partition) before they are appended (see `log::producer_state`): a retried batch
+//!   already appended is answered with its original base offset and not appended again;
+//!   a sequence gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
 //! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With a data directory, acks=-1
 //!   answers once the batch is synced to disk (`storage`), acks=1 once it is written. With
 //!   acks=0 no response is written at all. A write that fails (disk full) answers
@@ -121,6 +127,9 @@ pub(crate) async fn handle(
         .enumerate()
         .map(|(ti, t)| {
             let topic = state.topic(t.name.0.as_str());
+            let max_message_bytes = topic
+                .as_ref()
+                .map_or(state.max_message_bytes, |t| t.configs().max_message_bytes(state.max_message_bytes));
             let partitions = t
                 .partition_data
                 .into_iter()
@@ -145,8 +154,11 @@ pub(crate) async fn handle(
                     if let Some(why) = reject_transactional(&records) {
                         return partition_error(p.index, ResponseError::InvalidRecord, why, v);
                     }
-                    match partition.append(&records, state.max_message_bytes) {
+                    match partition.append(&records, max_message_bytes) {
                         Ok(out) => {
+                            if out.duplicate {
+                                tracing::debug!(client = %ctx.client_host, topic = %t.name.0.as_str(), partition = p.index, base_offset = out.base_offset, "duplicate idempotent batch answered with its original offsets");
+                            }
                             if let Some(sync) = out.sync {
                                 syncs.push((ti, pi, sync));
                             }
@@ -169,6 +181,9 @@ pub(crate) async fn handle(
                                     tracing::error!(topic = %t.name.0.as_str(), partition = p.index, "produce failed: {e}");
                                     ResponseError::KafkaStorageError
                                 }
+                                AppendError::InvalidSequence { .. } => ResponseError::InvalidRecord,
+                                AppendError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+                                AppendError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
                             };
                             partition_error(p.index, code, e.to_string(), v)
                         }

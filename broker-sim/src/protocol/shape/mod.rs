@@ -14,6 +14,8 @@
 //! random valid requests with `kafka_protocol`'s builders for every served version.
 
 #[cfg(test)]
+mod admin_generators;
+#[cfg(test)]
 mod generators;
 #[cfg(test)]
 mod group_generators;

@@ -286,6 +286,148 @@ const OFFSET_FETCH: ApiShape = ApiShape {
     ]),
 };
 
+// DescribeConfigs: resources [resource_type, resource_name, configuration_keys (nullable)
+// [string]], include_synonyms, include_documentation (v3+).
+const DESCRIBE_CONFIGS_RESOURCE: Struct =
+    s(&[f(I8, 0, ANY), f(Str, 0, ANY), f(Ty::NArray(&Str), 0, ANY)]);
+const DESCRIBE_CONFIGS: ApiShape = ApiShape {
+    flexible_min: 4,
+    body: &s(&[
+        f(Ty::Array(&Ty::Struct(&DESCRIBE_CONFIGS_RESOURCE)), 0, ANY),
+        f(Bool, 1, ANY),
+        f(Bool, 3, ANY),
+    ]),
+};
+
+// AlterConfigs: resources [resource_type, resource_name, configs [name, value (nullable)]],
+// validate_only.
+const ALTERABLE_CONFIG: Struct = s(&[f(Str, 0, ANY), f(NStr, 0, ANY)]);
+const ALTER_CONFIGS_RESOURCE: Struct = s(&[
+    f(I8, 0, ANY),
+    f(Str, 0, ANY),
+    f(Ty::Array(&Ty::Struct(&ALTERABLE_CONFIG)), 0, ANY),
+]);
+const ALTER_CONFIGS: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[
+        f(Ty::Array(&Ty::Struct(&ALTER_CONFIGS_RESOURCE)), 0, ANY),
+        f(Bool, 0, ANY),
+    ]),
+};
+
+// IncrementalAlterConfigs: as AlterConfigs with config_operation between name and value.
+const INCREMENTAL_CONFIG: Struct = s(&[f(Str, 0, ANY), f(I8, 0, ANY), f(NStr, 0, ANY)]);
+const INCREMENTAL_RESOURCE: Struct = s(&[
+    f(I8, 0, ANY),
+    f(Str, 0, ANY),
+    f(Ty::Array(&Ty::Struct(&INCREMENTAL_CONFIG)), 0, ANY),
+]);
+const INCREMENTAL_ALTER_CONFIGS: ApiShape = ApiShape {
+    flexible_min: 1,
+    body: &s(&[
+        f(Ty::Array(&Ty::Struct(&INCREMENTAL_RESOURCE)), 0, ANY),
+        f(Bool, 0, ANY),
+    ]),
+};
+
+// CreatePartitions: topics [name, count, assignments (nullable) [broker_ids [int32]]],
+// timeout_ms, validate_only.
+const CREATE_PARTITIONS_ASSIGNMENT: Struct = s(&[f(Ty::Array(&I32), 0, ANY)]);
+const CREATE_PARTITIONS_TOPIC: Struct = s(&[
+    f(Str, 0, ANY),
+    f(I32, 0, ANY),
+    f(
+        Ty::NArray(&Ty::Struct(&CREATE_PARTITIONS_ASSIGNMENT)),
+        0,
+        ANY,
+    ),
+]);
+const CREATE_PARTITIONS: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[
+        f(Ty::Array(&Ty::Struct(&CREATE_PARTITIONS_TOPIC)), 0, ANY),
+        f(I32, 0, ANY),
+        f(Bool, 0, ANY),
+    ]),
+};
+
+// DescribeGroups: groups [string], include_authorized_operations (v3+).
+const DESCRIBE_GROUPS: ApiShape = ApiShape {
+    flexible_min: 5,
+    body: &s(&[f(Ty::Array(&Str), 0, ANY), f(Bool, 3, ANY)]),
+};
+
+// ListGroups: states_filter (v4+) [string], types_filter (v5+) [string].
+const LIST_GROUPS: ApiShape = ApiShape {
+    flexible_min: 3,
+    body: &s(&[f(Ty::Array(&Str), 4, ANY), f(Ty::Array(&Str), 5, ANY)]),
+};
+
+// DeleteGroups: groups_names [string].
+const DELETE_GROUPS: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[f(Ty::Array(&Str), 0, ANY)]),
+};
+
+// OffsetDelete: group_id, topics [name, partitions [partition_index]]. Never flexible.
+const OFFSET_DELETE_PARTITION: Struct = s(&[f(I32, 0, ANY)]);
+const OFFSET_DELETE_TOPIC: Struct = s(&[
+    f(Str, 0, ANY),
+    f(Ty::Array(&Ty::Struct(&OFFSET_DELETE_PARTITION)), 0, ANY),
+]);
+const OFFSET_DELETE: ApiShape = ApiShape {
+    flexible_min: ANY,
+    body: &s(&[
+        f(Str, 0, ANY),
+        f(Ty::Array(&Ty::Struct(&OFFSET_DELETE_TOPIC)), 0, ANY),
+    ]),
+};
+
+// DescribeCluster: include_cluster_authorized_operations, endpoint_type (v1+),
+// include_fenced_brokers (v2+). Flexible in every version.
+const DESCRIBE_CLUSTER: ApiShape = ApiShape {
+    flexible_min: 0,
+    body: &s(&[f(Bool, 0, ANY), f(I8, 1, ANY), f(Bool, 2, ANY)]),
+};
+
+// DeleteRecords: topics [name, partitions [partition_index, offset]], timeout_ms.
+const DELETE_RECORDS_PARTITION: Struct = s(&[f(I32, 0, ANY), f(I64, 0, ANY)]);
+const DELETE_RECORDS_TOPIC: Struct = s(&[
+    f(Str, 0, ANY),
+    f(Ty::Array(&Ty::Struct(&DELETE_RECORDS_PARTITION)), 0, ANY),
+]);
+const DELETE_RECORDS: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[
+        f(Ty::Array(&Ty::Struct(&DELETE_RECORDS_TOPIC)), 0, ANY),
+        f(I32, 0, ANY),
+    ]),
+};
+
+// InitProducerId: transactional_id (nullable), transaction_timeout_ms, producer_id (v3+),
+// producer_epoch (v3+).
+const INIT_PRODUCER_ID: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[
+        f(NStr, 0, ANY),
+        f(I32, 0, ANY),
+        f(I64, 3, ANY),
+        f(I16, 3, ANY),
+    ]),
+};
+
+// SaslHandshake: mechanism. Never flexible.
+const SASL_HANDSHAKE: ApiShape = ApiShape {
+    flexible_min: ANY,
+    body: &s(&[f(Str, 0, ANY)]),
+};
+
+// SaslAuthenticate: auth_bytes.
+const SASL_AUTHENTICATE: ApiShape = ApiShape {
+    flexible_min: 2,
+    body: &s(&[f(Bytes, 0, ANY)]),
+};
+
 /// The shape table for an api key, if this broker has one.
 pub(crate) fn shape_for(api_key: i16) -> Option<&'static ApiShape> {
     let key = ApiKey::try_from(api_key).ok()?;
@@ -304,6 +446,19 @@ pub(crate) fn shape_for(api_key: i16) -> Option<&'static ApiShape> {
         ApiKey::LeaveGroup => &LEAVE_GROUP,
         ApiKey::OffsetCommit => &OFFSET_COMMIT,
         ApiKey::OffsetFetch => &OFFSET_FETCH,
+        ApiKey::DescribeConfigs => &DESCRIBE_CONFIGS,
+        ApiKey::AlterConfigs => &ALTER_CONFIGS,
+        ApiKey::IncrementalAlterConfigs => &INCREMENTAL_ALTER_CONFIGS,
+        ApiKey::CreatePartitions => &CREATE_PARTITIONS,
+        ApiKey::DescribeGroups => &DESCRIBE_GROUPS,
+        ApiKey::ListGroups => &LIST_GROUPS,
+        ApiKey::DeleteGroups => &DELETE_GROUPS,
+        ApiKey::OffsetDelete => &OFFSET_DELETE,
+        ApiKey::DescribeCluster => &DESCRIBE_CLUSTER,
+        ApiKey::DeleteRecords => &DELETE_RECORDS,
+        ApiKey::InitProducerId => &INIT_PRODUCER_ID,
+        ApiKey::SaslHandshake => &SASL_HANDSHAKE,
+        ApiKey::SaslAuthenticate => &SASL_AUTHENTICATE,
         _ => return None,
     })
 }

@@ -11,6 +11,7 @@ use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use super::admin_generators::*;
 use super::generators::*;
 use super::group_generators::*;
 use super::{ShapeError, check};
@@ -98,6 +99,47 @@ shape_proptest!(heartbeat_shapes, ApiKey::Heartbeat, heartbeat);
 shape_proptest!(leave_group_shapes, ApiKey::LeaveGroup, leave_group);
 shape_proptest!(offset_commit_shapes, ApiKey::OffsetCommit, offset_commit);
 shape_proptest!(offset_fetch_shapes, ApiKey::OffsetFetch, offset_fetch);
+shape_proptest!(
+    describe_configs_shapes,
+    ApiKey::DescribeConfigs,
+    describe_configs
+);
+shape_proptest!(alter_configs_shapes, ApiKey::AlterConfigs, alter_configs);
+shape_proptest!(
+    incremental_alter_configs_shapes,
+    ApiKey::IncrementalAlterConfigs,
+    incremental_alter_configs
+);
+shape_proptest!(
+    create_partitions_shapes,
+    ApiKey::CreatePartitions,
+    create_partitions
+);
+shape_proptest!(
+    describe_groups_shapes,
+    ApiKey::DescribeGroups,
+    describe_groups
+);
+shape_proptest!(list_groups_shapes, ApiKey::ListGroups, list_groups);
+shape_proptest!(delete_groups_shapes, ApiKey::DeleteGroups, delete_groups);
+shape_proptest!(offset_delete_shapes, ApiKey::OffsetDelete, offset_delete);
+shape_proptest!(
+    describe_cluster_shapes,
+    ApiKey::DescribeCluster,
+    describe_cluster
+);
+shape_proptest!(delete_records_shapes, ApiKey::DeleteRecords, delete_records);
+shape_proptest!(
+    init_producer_id_shapes,
+    ApiKey::InitProducerId,
+    init_producer_id
+);
+shape_proptest!(sasl_handshake_shapes, ApiKey::SaslHandshake, sasl_handshake);
+shape_proptest!(
+    sasl_authenticate_shapes,
+    ApiKey::SaslAuthenticate,
+    sasl_authenticate
+);
 
 proptest! {
     /// Arbitrary bytes never panic the walker, for any api key and version.

@@ -375,6 +375,17 @@ impl PartitionLog for DiskLog {
     fn max_leader_epoch(&self) -> i32 {
         self.mem.max_leader_epoch()
     }
+
+    fn batches(&self) -> Vec<Bytes> {
+        self.mem.batches()
+    }
+
+    /// Compaction is not applied to logs on disk: rewriting a segment in place (and making
+    /// recovery accept batches with offset gaps) is not implemented, so compacted topics under
+    /// `--data-dir` keep every record (retention still applies).
+    fn replace_batch(&mut self, _: i64, _: usize, _: Option<Bytes>) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -135,6 +135,7 @@ fn the_broker_state_recovers_topics_epochs_and_offsets() {
         let results = s.commit_offsets(
             "g",
             "",
+            None,
             -1,
             vec![crate::group::OffsetCommitEntry {
                 topic: "t".into(),
@@ -156,7 +157,7 @@ fn the_broker_state_recovers_topics_epochs_and_offsets() {
     let t = s.topic("t").unwrap();
     assert_eq!(t.id, id);
     assert_eq!(
-        t.configs,
+        t.meta().configs,
         vec![("retention.ms".to_owned(), "1000".to_owned())]
     );
     assert_eq!(t.partitions[1].offsets(), (0, 1));
