@@ -19,13 +19,29 @@ pub(crate) fn read_uvarint(buf: &[u8]) -> Option<(u32, usize)> {
 }
 
 /// Reads a zig-zag encoded signed varint of up to 32 bits (record lengths, deltas).
+#[inline]
 pub(crate) fn read_varint(buf: &[u8]) -> Option<(i32, usize)> {
-    let (raw, used) = read_uvarint(buf)?;
+    // Record fields mostly take one or two bytes; the produce path walks every record.
+    let (raw, used) = match *buf {
+        [b0, ..] if b0 < 0x80 => (u32::from(b0), 1),
+        [b0, b1, ..] if b1 < 0x80 => (u32::from(b0 & 0x7f) | (u32::from(b1) << 7), 2),
+        _ => read_uvarint(buf)?,
+    };
     Some((((raw >> 1) as i32) ^ -((raw & 1) as i32), used))
 }
 
 /// Reads a zig-zag encoded signed varlong of up to 64 bits (timestamp deltas).
+#[inline]
 pub(crate) fn read_varlong(buf: &[u8]) -> Option<(i64, usize)> {
+    let (raw, used) = match *buf {
+        [b0, ..] if b0 < 0x80 => (u64::from(b0), 1),
+        [b0, b1, ..] if b1 < 0x80 => (u64::from(b0 & 0x7f) | (u64::from(b1) << 7), 2),
+        _ => return read_varlong_multi(buf),
+    };
+    Some((((raw >> 1) as i64) ^ -((raw & 1) as i64), used))
+}
+
+fn read_varlong_multi(buf: &[u8]) -> Option<(i64, usize)> {
     let mut raw: u64 = 0;
     for (i, &b) in buf.iter().enumerate().take(10) {
         if i == 9 && b > 0x01 {
