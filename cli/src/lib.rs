@@ -25,6 +25,7 @@ mod failure;
 mod format;
 pub mod jobs;
 pub mod lines;
+pub mod wordcount;
 
 use std::process::ExitCode;
 
