@@ -331,6 +331,40 @@ pub(crate) enum BenchCommand {
     Produce(BenchProduceArgs),
     /// Read a topic from the beginning to its end; print records/s and MB/s.
     Consume(BenchConsumeArgs),
+    /// Word count through the streaming engine (the `kt stream wordcount` job): processing
+    /// rate, the rate sustained with every batch within the interval, end-to-end latency.
+    Stream(BenchStreamArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BenchStreamArgs {
+    /// Lines to preload (the backlog the rate is measured on).
+    #[arg(short = 'n', long, default_value_t = 2_000_000)]
+    pub(crate) records: u64,
+    /// Words per line.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) words: usize,
+    /// Batch interval, e.g. `1s`, `500ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub(crate) batch: Duration,
+    /// Lines per batch per partition to sustain (default: 90 % of the calibrated rate).
+    #[arg(long)]
+    pub(crate) rate: Option<u64>,
+    /// At most this many batches in the sustain phase.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) batches: u64,
+    /// Marker records whose end-to-end latency is measured.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) latency_samples: u32,
+    /// Topic to use (created with --partitions if it does not exist).
+    #[arg(short, long, default_value = "kt-bench-words")]
+    pub(crate) topic: String,
+    /// Partitions of the topic when it is created.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub(crate) partitions: i32,
+    /// Use the broker at -b instead of one embedded in this process.
+    #[arg(long)]
+    pub(crate) external: bool,
 }
 
 #[derive(Debug, Clone, Args)]

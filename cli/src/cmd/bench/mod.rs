@@ -15,6 +15,7 @@ mod consume;
 mod histogram;
 mod produce;
 mod progress;
+mod stream;
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub(crate) async fn run(bootstrap: &str, cmd: BenchCommand) -> anyhow::Result<()
     match cmd {
         BenchCommand::Produce(args) => produce::run(bootstrap, args).await,
         BenchCommand::Consume(args) => consume::run(bootstrap, args).await,
+        BenchCommand::Stream(args) => stream::run(bootstrap, args).await,
     }
 }
 
