@@ -23,8 +23,9 @@ use crate::time::BatchTime;
 pub(crate) struct BatchScope {
     pub(crate) info: Arc<BatchInfo>,
     /// Fetched records per input id, ordered by partition then offset. Kept
-    /// behind an `Arc` so a retried output stage reuses them without a refetch.
-    pub(crate) inputs: Vec<Arc<[SourceRecord]>>,
+    /// behind an `Arc` so a retried output stage reuses them without a refetch
+    /// (an `Arc<Vec>`, not an `Arc<[_]>`: making the latter copies the batch).
+    pub(crate) inputs: Vec<Arc<Vec<SourceRecord>>>,
     pub(crate) cancel: Arc<AtomicBool>,
 }
 

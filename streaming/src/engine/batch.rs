@@ -203,7 +203,7 @@ impl Engine {
         }
 
         // Fetch exactly those ranges.
-        let mut fetched: Vec<Arc<[SourceRecord]>> = Vec::with_capacity(self.inputs.len());
+        let mut fetched: Vec<Arc<Vec<SourceRecord>>> = Vec::with_capacity(self.inputs.len());
         let mut infos = Vec::with_capacity(self.inputs.len());
         for (input, (ranges, resets, lag)) in self.inputs.iter_mut().zip(planned) {
             let wanted: Vec<OffsetRange> =
@@ -233,7 +233,7 @@ impl Engine {
                 offset_resets: resets,
                 lag,
             });
-            fetched.push(records.into());
+            fetched.push(Arc::new(records));
         }
 
         // Output: every output once; a retry reruns only the ones not done.
