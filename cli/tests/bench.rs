@@ -123,3 +123,46 @@ fn bench_consume_reads_what_it_filled() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_stream_calibrates_sustains_and_measures_latency() {
+    let out = kt(&[
+        "bench",
+        "stream",
+        "-n",
+        "30000",
+        "--batch",
+        "500ms",
+        "--batches",
+        "2",
+        "--latency-samples",
+        "3",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("preloaded 30,000 lines of 10 words"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("calibration: 30,000 lines in one batch"),
+        "{stdout}"
+    );
+    assert!(number_before(lines[1], "lines/s") > 0.0, "{stdout}");
+    // Sustained or not, the verdict names the batch interval.
+    assert!(
+        lines[2].starts_with("sustained at 500ms batches: ")
+            || lines[2].starts_with("NOT sustained at 500ms batches"),
+        "{stdout}"
+    );
+    let latency = lines[3];
+    assert!(
+        latency.starts_with("end-to-end latency, produce -> output file: p50 "),
+        "{stdout}"
+    );
+    assert!(latency.contains("(3 samples, 500ms batches)"), "{stdout}");
+    // A marker cannot be written before it was produced, nor (caught up, 500 ms batches)
+    // take many seconds.
+    let p50 = number_before(latency, "ms, max");
+    assert!(p50 > 0.0 && p50 < 30_000.0, "{latency}");
+}
