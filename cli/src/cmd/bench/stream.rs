@@ -123,13 +123,19 @@ async fn measure(bootstrap: &str, args: &BenchStreamArgs) -> anyhow::Result<()> 
     let rate = records as f64 / (got.len() as f64 * interval);
     if over == 0 {
         println!(
-            "sustained at {} batches: {} lines/s ({} batches of up to {} lines, processing p50 {} ms, max {} ms)",
+            "sustained at {} batches: {} lines/s ({} batch{} of up to {} lines, processing p50 {} ms, max {} ms){}",
             humantime::format_duration(args.batch),
             thousands(rate as u64),
             got.len(),
+            if got.len() == 1 { "" } else { "es" },
             thousands(per_batch),
             ms[ms.len() / 2],
-            ms[ms.len() - 1]
+            ms[ms.len() - 1],
+            if per_batch > args.records {
+                "; the backlog is smaller than one batch at this rate: a larger -n measures more"
+            } else {
+                ""
+            }
         );
     } else {
         println!(
