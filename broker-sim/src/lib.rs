@@ -112,7 +112,9 @@
 //!   epochs resume one above the last stored, as Kafka bumps them on restart.
 //! - Segments roll at `segment_bytes` (`log.segment.bytes`, topic `segment.bytes`) or after
 //!   `segment_age` (`log.roll.ms`, topic `segment.ms`; age counts from broker start);
-//!   retention and DeleteRecords delete whole segment files below the log start offset.
+//!   retention and DeleteRecords delete whole segment files below the log start offset;
+//!   compaction rewrites each finished segment it changed once (temp file, sync, rename) and
+//!   never touches the active one, so a restart never computes a smaller log end offset.
 //! - Disk full: a write that fails (ENOSPC or any I/O error) is cut back so no partial batch
 //!   remains, and the request gets KAFKA_STORAGE_ERROR; everything acknowledged stays, and
 //!   appends succeed again once space returns. A committed offset that cannot be written is
@@ -200,8 +202,9 @@
 //! # Known differences from Apache Kafka
 //!
 //! - Everything in memory unless `data_dir` is set, and even then reads are served from memory
-//!   (see Storage). No retention (logs only grow), no compaction. Several nodes share one log
-//!   per partition instead of replicating (see Cluster mode); `min.insync.replicas` is not
+//!   (see Storage). Retention and compaction work on whole batches in memory (`log/cleaner.rs`);
+//!   on disk retention deletes whole segment files and compaction rewrites finished segments,
+//!   never the active one. Several nodes share one log per partition instead of replicating (see Cluster mode); `min.insync.replicas` is not
 //!   enforced.
 //! - No transactions or idempotence (no InitProducerId): transactional and control batches are
 //!   refused with INVALID_RECORD; producer ids and sequences are stored but not checked.

@@ -1,7 +1,7 @@
 //! ACLs with a real client: kcat (librdkafka 2.0.2) as `User:ANONYMOUS` may produce to and
 //! consume from one topic, only describe another (writes and reads there fail with "Topic
 //! authorization failed"), and join one group but not another ("Group authorization
-//! failed").
+//! failed"); with SASL users (PLAIN), alice may write a topic that bob may only read.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Spawned, TestBroker, run};
-use kt_broker::BrokerConfig;
+use kt_broker::{BrokerConfig, Users};
 
 const RULES: &str = "
 # anonymous clients (no SASL): read and write `open`, only see `secret`
@@ -99,4 +99,60 @@ fn group_acls_refuse_a_kcat_consumer_group() {
         member.stderr()
     );
     assert!(b.handle().describe_group("denied").is_none());
+}
+
+#[test]
+fn sasl_users_get_their_own_rules() {
+    if common::peer("/usr/bin/kcat", "kcat").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let acl = dir.path().join("acl.txt");
+    std::fs::write(
+        &acl,
+        "allow User:alice produce topic:ledger\nallow User:bob consume topic:ledger\n",
+    )
+    .unwrap();
+    let b = TestBroker::start_with(BrokerConfig {
+        acl_file: Some(acl),
+        users: Some(std::sync::Arc::new(
+            Users::parse("alice:alice-secret\nbob:bob-secret\n").unwrap(),
+        )),
+        ..BrokerConfig::for_tests()
+    });
+    b.handle().create_topic("ledger", 1).unwrap();
+    let as_user = |user: &str, args: &[&str]| {
+        let mut cmd = kcat(&b, args);
+        cmd.args(["-X", "security.protocol=SASL_PLAINTEXT"])
+            .args(["-X", "sasl.mechanisms=PLAIN"])
+            .arg("-X")
+            .arg(format!("sasl.username={user}"))
+            .arg("-X")
+            .arg(format!("sasl.password={user}-secret"));
+        cmd
+    };
+    let (status, _, err) = run(
+        as_user("alice", &["-P", "-t", "ledger"]),
+        Some("debit\n"),
+        LONG,
+    );
+    assert!(status.success(), "alice writes: {err}");
+    let (status, _, err) = run(
+        as_user("bob", &["-P", "-t", "ledger"]),
+        Some("forged\n"),
+        LONG,
+    );
+    assert!(
+        !status.success() && err.contains("Topic authorization failed"),
+        "{err}"
+    );
+    let read = &["-C", "-t", "ledger", "-o", "beginning", "-e", "-q"];
+    let (status, lines, err) = run(as_user("bob", read), None, LONG);
+    assert!(status.success(), "bob reads: {err}");
+    assert_eq!(lines, ["debit"]);
+    let (status, _, err) = run(as_user("alice", read), None, LONG);
+    assert!(
+        !status.success() && err.contains("Topic authorization failed"),
+        "{err}"
+    );
 }

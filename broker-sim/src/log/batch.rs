@@ -162,8 +162,7 @@ pub(crate) fn validate(batch: &[u8]) -> Result<BatchHeader, BatchError> {
 }
 
 /// Checks a stored (possibly compacted) batch: header, length, magic and CRC-32C, but not the
-/// record count against the offset delta (compaction leaves gaps).
-#[cfg(test)]
+/// record count against the offset delta (compaction leaves gaps). Recovery from disk uses it.
 pub(crate) fn validate_stored(batch: &[u8]) -> Result<BatchHeader, BatchError> {
     let header = parse_header(batch)?;
     let actual = batch.len() - LOG_OVERHEAD;

@@ -109,4 +109,9 @@ pub(crate) trait PartitionLog: Debug + Send {
     /// `expected_len` bytes the cleaner read (compaction). Offsets, log start and end do not
     /// change. Returns false when nothing was replaced (also: a log that cannot rewrite).
     fn replace_batch(&mut self, base_offset: i64, expected_len: usize, new: Option<Bytes>) -> bool;
+    /// Makes the replacements since the last call durable (a log on disk rewrites the
+    /// segments they touched, once each). Memory logs have nothing to do.
+    fn flush_rewrites(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }

@@ -163,3 +163,44 @@ async fn acks_all_sync_handle_covers_the_append() {
     assert_eq!(target, b.len() as u64);
     handle.wait(target).await.unwrap();
 }
+
+#[test]
+fn compaction_rewrites_finished_segments_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("0");
+    let tiny = RollPolicy {
+        segment_bytes: 1,
+        ..ROLL
+    };
+    let mut log = DiskLog::create(p.clone(), tiny).unwrap();
+    // one batch per segment: a=1, b=1, a=2, b=2 (the last is the active segment)
+    for (k, v) in [(b"a", b"1"), (b"b", b"1"), (b"a", b"2"), (b"b", b"2")] {
+        let b = build_batch(&[(Some(&k[..]), Some(&v[..]), 1_000)]);
+        log.append(&b, &batch::validate(&b).unwrap(), 0).unwrap();
+    }
+    std::fs::write(p.join("00000000000000000009.cleaned"), b"left by a crash").unwrap();
+    let before = all(&log);
+    let rewrites = crate::log::cleaner::compact(&log.batches(), 2_000, 0);
+    assert!(!rewrites.is_empty());
+    let mut replaced = 0;
+    for (base, len, new) in rewrites {
+        if log.replace_batch(base, len, new) {
+            replaced += 1;
+        }
+    }
+    assert!(replaced >= 1);
+    log.flush_rewrites().unwrap();
+    let compacted = all(&log);
+    assert!(compacted.len() < before.len(), "a=1 and b=1 are gone");
+    assert!(segment_files(&p).iter().all(|f| f.ends_with(".log")));
+    drop(log);
+    let log = DiskLog::open(p.clone(), tiny).unwrap();
+    assert_eq!(all(&log), compacted);
+    assert_eq!(log.log_end_offset(), 4);
+    assert!(!p.join("00000000000000000009.cleaned").exists());
+    // the active segment is never rewritten
+    let mut log = log;
+    let last = log.segments().last().unwrap().base_offset;
+    let len = log.read(last, usize::MAX, true).unwrap().len();
+    assert!(!log.replace_batch(last, len, None));
+}
