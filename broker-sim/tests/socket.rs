@@ -342,3 +342,35 @@ async fn port_in_use_is_reported() {
     );
     b.shutdown().await;
 }
+
+/// librdkafka 2.16's "all topics" Metadata v12 request, byte for byte as captured: the null
+/// topic array sits in a 4-byte placeholder. Kafka ignores the 3 trailing bytes; so does kt.
+#[tokio::test]
+async fn librdkafka_padded_all_topics_metadata_is_answered() {
+    let b = broker().await;
+    b.create_topic("listed", 1).unwrap();
+    let mut c = RawClient::connect(b.local_addr()).await;
+    let frame = hex_bytes("000000190003000c00000003000772646b61666b610000000000010000");
+    c.send_raw(&frame).await;
+    let r: MetadataResponse = c.recv(12, 3).await;
+    assert_eq!(r.brokers.len(), 1);
+    let names: Vec<_> = r
+        .topics
+        .iter()
+        .map(|t| t.name.clone().unwrap().0.to_string())
+        .collect();
+    assert_eq!(names, vec!["listed"]);
+    // other trailing bytes are still refused (an empty answer, the connection stays open)
+    let frame = hex_bytes("000000190003000c00000004000772646b61666b610001000000010000");
+    c.send_raw(&frame).await;
+    let r: MetadataResponse = c.recv(12, 4).await;
+    assert!(r.brokers.is_empty() && r.topics.is_empty());
+    b.shutdown().await;
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -160,8 +160,29 @@ fn encode<R: Encodable + HeaderVersion>(
 
 /// Shape guard, then decode; the decoder must consume the whole body.
 fn decode<R: Decodable>(ctx: &RequestContext, body: Bytes) -> Result<R, ResponseError> {
+    let body = metadata_padding(ctx, body);
     check_shape(ctx, &body)?;
     decode_at(ctx, body, ctx.api_version)
+}
+
+/// librdkafka 2.x sends its "all topics" Metadata request (v9+) with the null topic array
+/// written into a 4-byte placeholder: the compact length 0 (null) and three zero bytes, then
+/// the rest of the body. Kafka's parser reads the fields it knows and ignores what trails, so
+/// the request works there: it reads the padding as allow_auto_topic_creation = false,
+/// include_topic_authorized_operations = false and no tagged fields. This broker reads it the
+/// same way, for exactly that shape (a body of 7 bytes starting with four zeros); any other
+/// trailing bytes are still refused.
+fn metadata_padding(ctx: &RequestContext, body: Bytes) -> Bytes {
+    if ctx.api_key == ApiKey::Metadata
+        && ctx.api_version >= 9
+        && body.len() == 7
+        && body[..4] == [0, 0, 0, 0]
+    {
+        tracing::debug!(client = %ctx.client_host, client_id = %ctx.client_id,
+            "Metadata request with librdkafka's padded null topic array: 3 trailing bytes ignored");
+        return body.slice(..4);
+    }
+    body
 }
 
 /// Logs why a body was refused and returns the error its response carries.

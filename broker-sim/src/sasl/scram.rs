@@ -14,7 +14,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256, Sha512};
 
 /// Kafka's minimum (and this broker's) PBKDF2 iteration count.
@@ -216,9 +216,12 @@ impl ScramServer {
                 let credential = users
                     .scram(&user, algorithm)
                     .ok_or(ScramError::BadCredentials)?;
-                let mut snonce = [0u8; 18];
-                rand::rng().fill_bytes(&mut snonce);
-                let nonce = format!("{client_nonce}{}", B64.encode(snonce));
+                // Alphanumeric like Kafka's own server nonce: librdkafka 2.0 mis-parses a
+                // nonce holding '+' or '/'.
+                let snonce: String = (0..24)
+                    .map(|_| char::from(rand::rng().sample(rand::distr::Alphanumeric)))
+                    .collect();
+                let nonce = format!("{client_nonce}{snonce}");
                 let server_first = format!(
                     "r={nonce},s={},i={}",
                     B64.encode(&credential.salt),
@@ -262,7 +265,10 @@ impl ScramServer {
                 if binding != gs2_header.as_bytes() {
                     return Err(ScramError::Malformed("channel binding does not match"));
                 }
-                if final_nonce != Some(nonce.as_str()) {
+                // Kafka checks that the final nonce *ends with* the combined nonce, and
+                // librdkafka before 2.1 relies on it: it sends its client nonce twice.
+                if !final_nonce.is_some_and(|n| n.ends_with(nonce.as_str())) {
+                    tracing::debug!(expected = %nonce, got = ?final_nonce, message = %without_proof, "SCRAM nonce mismatch");
                     return Err(ScramError::Malformed("nonce does not match"));
                 }
                 let proof = B64
@@ -400,6 +406,19 @@ mod tests {
         let mut s = ScramServer::new(Algorithm::Sha256);
         s.step(&users, b"n,,n=alice,r=x").unwrap();
         assert!(s.step(&users, b"c=biws,r=wrong,p=AAAA").is_err());
+        // librdkafka 2.0's client nonce repeated before the combined nonce is accepted, as
+        // Kafka accepts it (the proof is still checked: here it is wrong)
+        let mut s = ScramServer::new(Algorithm::Sha256);
+        let Step::Continue(first) = s.step(&users, b"n,,n=alice,r=x").unwrap() else {
+            panic!()
+        };
+        let first = String::from_utf8(first).unwrap();
+        let nonce = first.split(',').next().unwrap().strip_prefix("r=").unwrap();
+        let fin = format!("c=biws,r=x{nonce},p=AAAA");
+        assert_eq!(
+            s.step(&users, fin.as_bytes()),
+            Err(ScramError::BadCredentials)
+        );
         assert!(
             s.step(&users, b"anything").is_err(),
             "finished exchanges stay finished"
