@@ -34,6 +34,11 @@
 //! - `group/`: the classic group coordinator (generations, leader election, protocol
 //!   selection, session and rebalance timeouts on tokio time) and committed offsets.
 //! - `tls.rs`: loading the TLS certificate and key. `acl.rs`: the ACL file and its evaluation.
+//! - `sasl/`: SASL per connection (PLAIN, SCRAM-SHA-256/512) and the `--users` file ([`Users`]).
+//! - `log/producer_state.rs`: idempotent producer sequences per partition;
+//!   `log/cleaner.rs` + `log/codec.rs`: retention, compaction, bounded decompression;
+//!   `state/configs.rs`: topic configs (names, types, defaults, the enforced ones);
+//!   `api/fetch/session.rs`: the fetch session cache.
 //! - `config.rs`, `error.rs`: [`BrokerConfig`], [`BrokerError`].
 //!
 //! # References
@@ -46,7 +51,11 @@
 //! - KIP-394 (MEMBER_ID_REQUIRED from JoinGroup v4): <https://cwiki.apache.org/confluence/x/u4fEBQ>.
 //! - KIP-482 (flexible versions, tagged fields), KIP-511 (ApiVersions fallback to v0).
 //! - KIP-516 (topic ids; Fetch v13+), KIP-734 (ListOffsets max timestamp, -3).
-//! - KIP-345 (static membership): group instance ids are carried but not acted on.
+//! - KIP-345 (static membership), KIP-360 (idempotent producer epochs and unknown producer
+//!   ids), KIP-98 (idempotent producer sequence numbers), KIP-339 (IncrementalAlterConfigs),
+//!   KIP-195 (CreatePartitions), KIP-107 (DeleteRecords), KIP-43/KIP-152 (SASL handshake and
+//!   SaslAuthenticate), KIP-84 (SCRAM).
+//! - RFC 4616 (PLAIN), RFC 5802 and RFC 7677 (SCRAM-SHA-1/256), RFC 2898 (PBKDF2).
 //!
 //! # Cluster mode
 //!
@@ -180,41 +189,119 @@
 //! the principal may describe); API modules added later are covered only as far as this
 //! table and their `Routed` group say.
 //!
+//! # SASL (`users`, `kt broker --users FILE`)
+//!
+//! The users file holds one `USER:PASSWORD` a line (the first `:` separates them; `#` starts
+//! a comment). Every user may authenticate with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; the
+//! broker keeps only SCRAM credentials derived at load (random salt, PBKDF2, 4096 iterations).
+//! With a users file, a connection may send only ApiVersions, SaslHandshake and
+//! SaslAuthenticate until it authenticates; anything else closes it with a log line. A wrong
+//! password gets SASL_AUTHENTICATION_FAILED and a closed connection, logged with the user name
+//! and mechanism (never the password). Both the v0 handshake (raw tokens) and SaslAuthenticate
+//! are served. Authenticated connections act as `User:NAME` for ACLs. With a TLS listener
+//! the same exchange runs inside TLS (SASL_SSL); only SASL_PLAINTEXT is covered by tests.
+//!
+//! # Topic configs, retention and compaction
+//!
+//! CreateTopics, AlterConfigs and IncrementalAlterConfigs accept every topic config Kafka
+//! knows, checked by type; DescribeConfigs lists them all with their source. Acted on:
+//! `max.message.bytes` (per produce request), `retention.ms` (default 7 days), `retention.bytes`
+//! (default unlimited), `cleanup.policy` (`delete`, `compact` or both) and `delete.retention.ms`,
+//! by a cleaner task every `log_cleanup_interval` (`log.retention.check.interval.ms`, 5 min;
+//! [`ClusterHandle::run_log_cleaner`] runs it at once). Retention drops whole storage units:
+//! segments with a data directory, single batches in memory; compaction keeps the latest
+//! record per key (tombstones go after `delete.retention.ms`) and rewrites whole batches,
+//! keeping offsets (see `log/cleaner.rs`; with a data directory, finished segments only). Other configs are stored and described
+//! only. Broker configs (resource type 4) are described read-only.
+//!
 //! # APIs served
 //!
 //! | API (key) | versions | notes |
 //! |---|---|---|
-//! | Produce (0) | 0–11 | acks 0/1/-1; exactly one format-2 batch per partition (v0–2 too) |
-//! | Fetch (1) | 4–16 | long poll; no fetch sessions (session id 0) |
-//! | ListOffsets (2) | 1–7 | -1, -2, -3 and timestamps |
+//! | Produce (0) | 0–11 | acks 0/1/-1; one format-2 batch per partition; idempotent sequence checks |
+//! | Fetch (1) | 4–18 | long poll; fetch sessions (KIP-227); topic ids from v13 |
+//! | ListOffsets (2) | 1–7 | -1, -2, -3 (max timestamp) and timestamps, per record |
 //! | Metadata (3) | 0–12 | auto-create; topic ids |
 //! | OffsetCommit (8) | 2–8 | |
 //! | OffsetFetch (9) | 1–8 | v8 multi-group |
 //! | FindCoordinator (10) | 0–4 | groups only |
-//! | JoinGroup (11) | 0–7 | MEMBER_ID_REQUIRED from v4 |
+//! | JoinGroup (11) | 0–7 | MEMBER_ID_REQUIRED from v4; static membership from v5; vote |
 //! | Heartbeat (12) | 0–4 | |
 //! | LeaveGroup (13) | 0–5 | |
 //! | SyncGroup (14) | 0–5 | |
-//! | ApiVersions (18) | 0–3 | KIP-511 fallback |
+//! | DescribeGroups (15) | 0–6 | members, subscriptions and assignments as the clients sent them |
+//! | ListGroups (16) | 0–5 | states filter (v4), types filter (v5) |
+//! | SaslHandshake (17) | 0–1 | PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (with `users`) |
+//! | ApiVersions (18) | 0–4 | KIP-511 fallback |
 //! | CreateTopics (19) | 2–7 | |
 //! | DeleteTopics (20) | 1–6 | by id from v6 |
+//! | DeleteRecords (21) | 0–2 | moves the log start offset |
+//! | InitProducerId (22) | 0–5 | idempotent producers; transactional ids refused |
+//! | DescribeConfigs (32) | 1–4 | topic and broker resources |
+//! | AlterConfigs (33) | 0–2 | topic resources (replaces the overrides) |
+//! | SaslAuthenticate (36) | 0–2 | |
+//! | CreatePartitions (37) | 0–3 | |
+//! | DeleteGroups (42) | 0–2 | empty groups only |
+//! | IncrementalAlterConfigs (44) | 0–1 | SET, DELETE, APPEND, SUBTRACT |
+//! | OffsetDelete (47) | 0 | not for topics the group subscribes to |
+//! | DescribeCluster (60) | 0–2 | broker endpoints only |
+//!
+//! What each client family used against this broker (the broker's debug log of a run of
+//! `tests/peers/confluent_admin.py` and `kafka_python_admin.py`: admin calls, an idempotent
+//! producer, a consumer group; plus SaslHandshake v1 and SaslAuthenticate with SASL):
+//!
+//! | client | Produce | Fetch | ListOffsets | Metadata | JoinGroup / SyncGroup / Heartbeat / LeaveGroup | OffsetCommit / OffsetFetch | FindCoordinator | InitProducerId | admin |
+//! |---|---|---|---|---|---|---|---|---|---|
+//! | librdkafka 2.16 (confluent-kafka 2.16.1, kcat) | 10 | 16 | 7 | 12 | 5 / 3 / 3 / 1 | 8 / 8 | 2 | 4 | CreateTopics 4, DeleteTopics 4, CreatePartitions 2, DescribeConfigs 1, AlterConfigs 2, ListGroups 5, DescribeGroups 5, DeleteGroups 2 |
+//! | librdkafka 2.0.2 (confluent-kafka 1.7, Debian kcat) | 7 | 11 | 2 | 4 | 5 / 3 / 3 / 1 | 7 / 7 | 2 | 4 | CreateTopics 4, DeleteTopics 1, CreatePartitions 0, DescribeConfigs 1, AlterConfigs 0 |
+//! | kafka-python 3.0.12 | 9 | 12 | 7 | 12 | 7 / 5 / – / 5 | 8 / 8 | 4 | 4 | CreateTopics 7, DeleteTopics 6, DescribeConfigs 4, ListGroups 5, DescribeGroups 6 |
+//! | kafka-python 2.0.2 | 7 | 4 | 1 | 0, 1, 5 | 2 / 1 / – / 1 | 2 / 1, 3 | 0 | – | CreateTopics 3, DeleteTopics 3, DescribeConfigs 2, ListGroups 1, DescribeGroups 3 |
+//!
+//! kafkajs 2.2.4 is not in this suite yet (see PEERS.md for the versions it sent elsewhere).
 //!
 //! # Known differences from Apache Kafka
 //!
 //! - Everything in memory unless `data_dir` is set, and even then reads are served from memory
-//!   (see Storage). Retention and compaction work on whole batches in memory (`log/cleaner.rs`);
-//!   on disk retention deletes whole segment files and compaction rewrites finished segments,
-//!   never the active one. Several nodes share one log per partition instead of replicating (see Cluster mode); `min.insync.replicas` is not
-//!   enforced.
-//! - No transactions or idempotence (no InitProducerId): transactional and control batches are
-//!   refused with INVALID_RECORD; producer ids and sequences are stored but not checked.
-//! - No fetch sessions: every Fetch is answered as a full, sessionless fetch.
+//!   (see Storage). Several nodes share one log per partition instead of replicating (see
+//!   Cluster mode); `min.insync.replicas` is not enforced.
+//! - Retention is per storage unit (a batch in memory, a segment on disk) and may drop the
+//!   newest unit; Kafka keeps the active segment. Compaction decides per whole batch
+//!   (`log/cleaner.rs`); on disk it rewrites finished segments, never the active one.
+//!   Rewritten batches are stored uncompressed (Kafka recompresses). Records without a key
+//!   are kept by compaction (Kafka refuses them on compacted topics at produce time).
+//! - No transactions: InitProducerId with a transactional id gets INVALID_REQUEST,
+//!   FindCoordinator for transactions COORDINATOR_NOT_AVAILABLE, transactional and control
+//!   batches INVALID_RECORD. Idempotent producers are checked as Kafka 2.5+ checks them (last
+//!   five batches per producer and partition, OUT_OF_ORDER_SEQUENCE_NUMBER,
+//!   INVALID_PRODUCER_EPOCH; an unknown producer id is accepted at any sequence, so
+//!   UNKNOWN_PRODUCER_ID is never sent). Producer state lives in memory beside the log and is
+//!   not rebuilt from the log after a restart; at most 10,000 producers per partition are
+//!   tracked (least recently written dropped). Every InitProducerId without a transactional
+//!   id gets a new producer id (as Kafka), starting from the wall clock in ms.
+//! - Fetch sessions: one cache (1000 sessions, LRU eviction; Kafka also weighs size and
+//!   followers) for all nodes of a cluster; at most 100,000 partitions per session.
+//! - Topic configs other than the enforced five are stored only; broker configs cannot be
+//!   altered (INVALID_REQUEST). Configs of other resource types (broker loggers, client
+//!   metrics) are not served.
+//! - Group admin: ListGroups on a node lists the groups it coordinates; an unknown group in
+//!   DescribeGroups is "Dead" (v6: GROUP_ID_NOT_FOUND), as in Kafka.
+//! - SASL: no GSSAPI, OAUTHBEARER or delegation tokens; sessions never expire (lifetime 0);
+//!   no re-authentication (KIP-368). The users file cannot be changed at run time (no
+//!   AlterUserScramCredentials).
+//! - ACLs (see Access control) do not yet cover the admin APIs added with issue 3
+//!   (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, CreatePartitions, DeleteRecords,
+//!   DescribeGroups, ListGroups, DeleteGroups, OffsetDelete).
+//! - librdkafka 2.x pads its "all topics" Metadata request with 3 bytes and librdkafka 2.0
+//!   repeats its client nonce in the SCRAM client-final message; Kafka's parsers tolerate
+//!   both and so does this broker, for exactly those shapes.
 //! - A partition whose next batch does not fit the remaining `max_bytes` gets no data in that
 //!   response (Kafka would send a truncated batch); the first partition with data always gets
 //!   at least one whole batch.
-//! - ListOffsets by timestamp inside a compressed batch answers the batch's base offset (the
-//!   broker never decompresses); uncompressed batches are searched per record.
-//! - Static membership (KIP-345) and the KIP-848 consumer protocol are not implemented.
+//! - ListOffsets by timestamp decompresses a compressed batch to search it per record (up to
+//!   64 MiB decompressed; past that, or if it cannot be read, the batch's base offset stands
+//!   in). Produce and Fetch never decompress.
+//! - The KIP-848 consumer group protocol and share groups are not implemented (classic groups
+//!   only, with static membership).
 //! - A request for an unknown API key or an unsupported version (other than ApiVersions) is
 //!   answered with a response header and the single int16 error code 35 (UNSUPPORTED_VERSION);
 //!   Kafka closes the connection instead.
@@ -244,8 +331,13 @@
 //!   (`cli/tests/data_dir.rs`). `tests/connections.rs`: idle timeout on a paused clock, the
 //!   connection cap, 1,000 concurrent clients beside a slow reader and a slow writer.
 //!   `tests/tls.rs`: certificates made at test time (rcgen), a rustls client, kcat over TLS
-//!   on librdkafka 2.0.2 and 2.16. `tests/acl.rs`: kcat refused by topic and group ACLs. `tests/hostile_alloc.rs`: a hostile count under an
-//!   address-space cap (`prlimit`).
+//!   on librdkafka 2.0.2 and 2.16. `tests/acl.rs`: kcat refused by topic and group ACLs.
+//!   `tests/hostile_alloc.rs`: a hostile count under an address-space cap (`prlimit`).
+//! - `tests/interop.rs` with scripts in `tests/peers/`: confluent-kafka 1.7 and 2.16.1 and
+//!   kafka-python 2.0.2 and 3.0.12 (AdminClient: topics, configs, partitions, groups;
+//!   idempotent producer with acks=all; max.message.bytes; a consumer group with commits),
+//!   SASL PLAIN/SCRAM-SHA-256/SCRAM-SHA-512 with all four and with kcat on librdkafka 2.0.2
+//!   and 2.16 (right and wrong passwords), and a client refused before authenticating.
 //! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
 //!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it
 //!   fails. `KT_LIBRDKAFKA_DIR=<folder with librdkafka.so.1>` also runs kcat on that (newer)
