@@ -247,7 +247,8 @@
 //! | DescribeCluster (60) | 0–2 | broker endpoints only |
 //!
 //! What each client family used against this broker (the broker's debug log of a run of
-//! `tests/peers/confluent_admin.py` and `kafka_python_admin.py`: admin calls, an idempotent
+//! `tests/peers/confluent_admin.py`, `kafka_python_admin.py` and `kafkajs_roundtrip.js`:
+//! admin calls, an idempotent
 //! producer, a consumer group; plus SaslHandshake v1 and SaslAuthenticate with SASL):
 //!
 //! | client | Produce | Fetch | ListOffsets | Metadata | JoinGroup / SyncGroup / Heartbeat / LeaveGroup | OffsetCommit / OffsetFetch | FindCoordinator | InitProducerId | admin |
@@ -256,8 +257,7 @@
 //! | librdkafka 2.0.2 (confluent-kafka 1.7, Debian kcat) | 7 | 11 | 2 | 4 | 5 / 3 / 3 / 1 | 7 / 7 | 2 | 4 | CreateTopics 4, DeleteTopics 1, CreatePartitions 0, DescribeConfigs 1, AlterConfigs 0 |
 //! | kafka-python 3.0.12 | 9 | 12 | 7 | 12 | 7 / 5 / – / 5 | 8 / 8 | 4 | 4 | CreateTopics 7, DeleteTopics 6, DescribeConfigs 4, ListGroups 5, DescribeGroups 6 |
 //! | kafka-python 2.0.2 | 7 | 4 | 1 | 0, 1, 5 | 2 / 1 / – / 1 | 2 / 1, 3 | 0 | – | CreateTopics 3, DeleteTopics 3, DescribeConfigs 2, ListGroups 1, DescribeGroups 3 |
-//!
-//! kafkajs 2.2.4 is not in this suite yet (see PEERS.md for the versions it sent elsewhere).
+//! | kafkajs 2.2.4 | 7 | 11 | 3 | 6 | 5 / 3 / 3 / 3 | 5 / 4 | 2 | 1 | CreateTopics 3, DeleteTopics 1, CreatePartitions 1, DescribeConfigs 2, ListGroups 2, DescribeGroups 2, DeleteGroups 1 |
 //!
 //! # Known differences from Apache Kafka
 //!
@@ -334,9 +334,9 @@
 //!   on librdkafka 2.0.2 and 2.16. `tests/acl.rs`: kcat refused by topic and group ACLs.
 //!   `tests/hostile_alloc.rs`: a hostile count under an address-space cap (`prlimit`).
 //! - `tests/interop.rs` with scripts in `tests/peers/`: confluent-kafka 1.7 and 2.16.1 and
-//!   kafka-python 2.0.2 and 3.0.12 (AdminClient: topics, configs, partitions, groups;
+//!   kafka-python 2.0.2 and 3.0.12, kafkajs 2.2.4 (admin: topics, configs, partitions, groups;
 //!   idempotent producer with acks=all; max.message.bytes; a consumer group with commits),
-//!   SASL PLAIN/SCRAM-SHA-256/SCRAM-SHA-512 with all four and with kcat on librdkafka 2.0.2
+//!   SASL PLAIN/SCRAM-SHA-256/SCRAM-SHA-512 with all five and with kcat on librdkafka 2.0.2
 //!   and 2.16 (right and wrong passwords), and a client refused before authenticating.
 //! - `tests/kcat.rs`, `tests/python.rs`: kcat (librdkafka 2.0.2), kafka-python 2.0.2 and
 //!   confluent-kafka 1.7. A missing peer prints `SKIPPED: ...` unless `CI=true`, where it

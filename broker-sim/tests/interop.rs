@@ -271,3 +271,60 @@ fn kafka_python_both_generations_admin_groups_and_sasl() {
         );
     }
 }
+
+/// kafkajs 2.2.4 (npm, under `$KT_PEERS_DIR/node`): admin (topics, partitions, configs,
+/// groups), an idempotent producer with acks=all, a consumer group; plain and every SASL
+/// mechanism.
+#[test]
+fn kafkajs_admin_producer_group_and_sasl() {
+    let modules = peers_dir().join("node/node_modules");
+    if common::peer(modules.join("kafkajs").to_str().unwrap(), "kafkajs").is_none() {
+        return;
+    }
+    let Some(node) = ["/usr/bin/node", "/usr/local/bin/node"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+        .or_else(|| common::peer("/usr/bin/node", "node"))
+    else {
+        return;
+    };
+    let script = format!(
+        "{}/tests/peers/kafkajs_roundtrip.js",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let plain = TestBroker::start();
+    let sasl = sasl_broker();
+    let mut runs: Vec<(String, Vec<&str>, String)> = vec![("js".into(), vec![], plain.bootstrap())];
+    for mech in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        runs.push((
+            format!("js-{}", mech.to_lowercase()),
+            vec![mech, "alice", "alice-secret"],
+            sasl.bootstrap(),
+        ));
+    }
+    for (tag, sasl_args, bootstrap) in runs {
+        let (topic, group) = (format!("t-{tag}"), format!("g-{tag}"));
+        let mut cmd = Command::new(&node);
+        cmd.arg(&script)
+            .arg(&modules)
+            .args([bootstrap.as_str(), &topic, &group])
+            .args(&sasl_args);
+        let (status, lines, err) = run(cmd, None, LONG);
+        assert!(status.success(), "{tag}: {}\n{err}", lines.join("\n"));
+        let want = vec![
+            format!("CREATED {topic}"),
+            "PARTITIONS 3".into(),
+            "CONFIG retention.ms 60000".into(),
+            "PRODUCED 30".into(),
+            "CONSUMED 30".into(),
+            format!("LISTED {group}"),
+            "DESCRIBED Stable members=1".into(),
+            "COMMITTED 30".into(),
+            "GROUP_DELETED".into(),
+            format!("DELETED {topic}"),
+            "DONE".into(),
+        ];
+        assert_eq!(lines, want, "{tag}:\n{err}");
+    }
+}
