@@ -43,6 +43,10 @@ def main():
         .setMaster("local[2]")
         .setAppName("kt-compare-wordcount")
         .set("spark.streaming.backpressure.enabled", "true")
+        # Until the rate estimator has a first batch to learn from, the receiver is unbounded
+        # and an unpaced socket fills the heap; start below the rate it sustains here.
+        .set("spark.streaming.backpressure.initialRate", "100000")
+        .set("spark.driver.memory", "2g")
         .set("spark.ui.enabled", "false")
     )
     sc = SparkContext(conf=conf)
