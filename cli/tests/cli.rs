@@ -543,3 +543,69 @@ fn produce_prompts_on_a_terminal() {
     assert_ok(&read);
     assert_eq!(stdout(&read), "message1\nmessage2\n");
 }
+
+/// `kt stream … --max-rate --backpressure --progress --metrics-json` from the command line:
+/// no batch takes more than the rate allows (Spark's maxRatePerPartition × interval), every
+/// record still arrives once, and on a terminal the status line is rewritten in place.
+#[test]
+fn stream_max_rate_and_progress_on_a_terminal() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !has_script {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "script (util-linux) is required when CI=true"
+        );
+        eprintln!("SKIPPED: script not found");
+        return;
+    }
+    let broker = BrokerProcess::start();
+    let input: String = (0..120).map(|i| format!("line{i}\n")).collect();
+    assert_ok(&kt_with_input(
+        &broker.bootstrap,
+        &["produce", "--topic", "rated"],
+        Some(input.as_bytes()),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = dir.path().join("m.jsonl");
+    let out = dir.path().join("r");
+    // 100 records/s on one partition with 300 ms batches: at most 30 records a batch.
+    let command = format!(
+        "{KT} -b {} stream save --topic rated --batch 300ms --max-rate 100 --backpressure \
+         --progress --from-beginning --batches 6 --metrics-json {} --out {}",
+        broker.bootstrap,
+        metrics.display(),
+        out.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"]);
+    let run = run_with_input(cmd, None);
+    assert_ok(&run);
+    let screen = stdout(&run);
+    assert_eq!(
+        screen.matches("\r\x1b[2Kbatches ").count(),
+        6,
+        "one rewritten status line per batch: {screen:?}"
+    );
+    assert!(screen.contains("batches 6 | records 120 |"), "{screen:?}");
+
+    let per_batch: Vec<u64> = std::fs::read_to_string(&metrics)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["records"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(per_batch.len(), 6, "{per_batch:?}");
+    assert!(per_batch.iter().all(|&n| n <= 30), "{per_batch:?}");
+    assert_eq!(per_batch.iter().sum::<u64>(), 120, "{per_batch:?}");
+    let saved: String = read_parts(dir.path(), "r-", "").concat();
+    let expected: String = (0..120).map(|i| format!("(None, 'line{i}')\n")).collect();
+    assert_eq!(saved, expected);
+}
