@@ -5,6 +5,8 @@
 //!   read Spark-layout output directories back, find peer programs (with the CI skip rule).
 //! - `tests/tutorial.rs` — the tutorial's three jobs end to end, exact file contents.
 //! - `tests/restart.rs` — graceful stop and restart: nothing lost, nothing repeated.
+//! - `tests/interop_kt_kcat_group.rs` — a kt consumer and a kcat consumer (librdkafka 2.0.2
+//!   and 2.16) sharing one group on the kt broker.
 //!
 //! # References
 //! - Spark Streaming programming guide (`saveAsTextFiles` layout).
@@ -156,4 +158,29 @@ pub fn peer_available(program: &str, probe_args: &[&str]) -> bool {
         eprintln!("SKIPPED: {program} not found");
     }
     ok
+}
+
+/// Where `.ci/install-peers` put the peers: `$KT_PEERS_DIR`, else `<workspace>/target/peers`.
+pub fn peers_dir() -> PathBuf {
+    match std::env::var_os("KT_PEERS_DIR") {
+        Some(dir) => dir.into(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"),
+    }
+}
+
+/// The folder holding librdkafka 2.16's `librdkafka.so.1` (run Debian's kcat with
+/// `LD_LIBRARY_PATH` there). Missing: a visible skip line, or a failure when `CI=true`.
+pub fn librdkafka_216() -> Option<PathBuf> {
+    let dir = peers_dir().join("librdkafka-2.16");
+    if dir.join("librdkafka.so.1").exists() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "{} is required when CI=true (.ci/install-peers installs it)",
+            dir.display()
+        );
+    }
+    eprintln!("SKIPPED: librdkafka 2.16 not found in {}", dir.display());
+    None
 }

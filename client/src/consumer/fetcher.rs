@@ -76,7 +76,16 @@ pub(crate) async fn fetch(
         Some(s) => s.plan(targets, config.max_partition_fetch_bytes, use_ids),
         None => Plan::sessionless(targets),
     };
-    let mut ids: HashMap<Uuid, String> = HashMap::new();
+    // Every wanted topic, not only those this request names: an incremental Fetch that names
+    // nothing (no offset changed) still gets records back, by topic id.
+    let ids: HashMap<Uuid, String> = if use_ids {
+        targets
+            .iter()
+            .filter_map(|(tp, _)| Some((topic_id(&tp.topic)?, tp.topic.clone())))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut topics: Vec<FetchTopic> = Vec::new();
     // Keep the caller's order (it rotates partitions so none starves behind a large one).
     for (tp, offset) in &plan.send {
@@ -91,7 +100,6 @@ pub(crate) async fn fetch(
                 t.topic = TopicName(StrBytes::from_string(tp.topic.clone()));
                 if use_ids {
                     t.topic_id = topic_id(&tp.topic).unwrap_or_default();
-                    ids.insert(t.topic_id, tp.topic.clone());
                 }
                 t.partitions.push(p);
                 topics.push(t);

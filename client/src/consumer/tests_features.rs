@@ -51,6 +51,32 @@ async fn fetch_sessions_name_only_partitions_that_changed() {
     }
 }
 
+/// An incremental Fetch that names no partition (nothing changed since the last one) still
+/// gets records back by topic id once they arrive; they must be matched to the topic name
+/// from the metadata, not only from the topics the request happened to name.
+#[tokio::test]
+async fn records_for_an_unchanged_session_partition_are_kept() {
+    let b = FakeBroker::start().await;
+    b.state.faults().fetch_sessions = true;
+    b.state.create_topic("t", 2);
+    let client = client_for(&b).await;
+    produce(&client, "t", 0, 1, 1, "a").await;
+    let mut c = client.consumer(earliest(None));
+    c.assign(vec![tp("t", 0), tp("t", 1)]).unwrap();
+    assert_eq!(values(&poll_n(&mut c, 1).await), vec!["a-0"]);
+    // Idle polls: the session holds both partitions at their current offsets.
+    for _ in 0..3 {
+        assert!(c.poll(Duration::from_millis(60)).await.unwrap().is_empty());
+    }
+    produce(&client, "t", 1, 2, 2, "b").await;
+    assert_eq!(values(&poll_n(&mut c, 2).await), vec!["b-0", "b-1"]);
+    let sizes = b.state.fetch_sizes.lock().unwrap().clone();
+    assert!(
+        sizes.contains(&0),
+        "an incremental fetch named no partition: {sizes:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_lost_fetch_session_falls_back_to_a_full_fetch() {
     let b = FakeBroker::start().await;
