@@ -4,9 +4,10 @@
 //!   Fetch cannot hold up a Produce or a Heartbeat behind it on the same socket (brokers
 //!   answer one request per connection at a time, in order).
 //! * Metadata covers the topics the client has used (its "interest"); it is refreshed when
-//!   older than `metadata_max_age`, when a caller asks for a topic it lacks, and when a
-//!   request fails with NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION /
-//!   LEADER_NOT_AVAILABLE (callers call [`Cluster::invalidate`]).
+//!   older than `metadata_max_age` (the producer's sender and the consumer check before
+//!   routing), when a caller asks for a topic it lacks, and when a request fails with
+//!   NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION / LEADER_NOT_AVAILABLE and the like
+//!   (callers call [`Cluster::invalidate`]).
 //!
 //! [`Client`]: crate::Client
 
@@ -109,7 +110,17 @@ impl Cluster {
         self.stale.store(true, Ordering::Relaxed);
     }
 
-    fn is_stale(&self) -> bool {
+    /// Refreshes the metadata of the interest set when it was invalidated (after a leader
+    /// error) or is older than `metadata_max_age`: the "timer" of Kafka clients, checked by
+    /// the producer's sender and the consumer before they route requests.
+    pub(crate) async fn refresh_if_stale(&self) -> Result<(), Error> {
+        if self.is_stale() {
+            self.refresh(&[]).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_stale(&self) -> bool {
         if self.stale.load(Ordering::Relaxed) {
             return true;
         }

@@ -155,6 +155,10 @@ impl Consumer {
     }
 
     pub(crate) async fn fetch_into_buffer(&mut self, wait: Duration) -> Result<(), Error> {
+        // After a leader error (invalidated) or when older than metadata_max_age.
+        if let Err(e) = self.client.cluster.refresh_if_stale().await {
+            tracing::debug!(error = %e, "consumer metadata refresh failed");
+        }
         let mut targets = Vec::new();
         for (tp, p) in &self.partitions {
             let Pos::Known(offset) = p else { continue };

@@ -69,10 +69,13 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         if refresh_wanted {
             refresh_wanted = false;
             shared.cluster.invalidate();
-            // Wanted for every topic with queued batches; the interest set has them all.
-            if let Err(e) = shared.cluster.refresh(&[]).await {
-                tracing::debug!(error = %e, "producer metadata refresh failed");
-            }
+        }
+        // Wanted for every topic with queued batches; the interest set has them all. Also
+        // the periodic refresh (`metadata_max_age`) while the producer is busy.
+        if !shared.lock_acc().queues.is_empty()
+            && let Err(e) = shared.cluster.refresh_if_stale().await
+        {
+            tracing::debug!(error = %e, "producer metadata refresh failed");
         }
         if matches!(mode, Mode::Idempotent) && init_retry_at.is_none_or(|t| t <= Instant::now()) {
             init_retry_at = None;
