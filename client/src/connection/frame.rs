@@ -20,10 +20,18 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
     let mut size = [0u8; 4];
     let mut filled = 0;
     while filled < 4 {
-        let n = reader
-            .read(&mut size[filled..])
-            .await
-            .map_err(|e| io_err(broker, e))?;
+        let n = match reader.read(&mut size[filled..]).await {
+            Ok(n) => n,
+            // rustls reports a peer that closed without a TLS close_notify as UnexpectedEof;
+            // between frames that is a plain close (Kafka brokers close that way).
+            Err(e) if filled == 0 && e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(Error::ConnectionClosed {
+                    broker: broker.to_owned(),
+                    reason: "closed by the broker (without a TLS close_notify)".into(),
+                });
+            }
+            Err(e) => return Err(io_err(broker, e)),
+        };
         if n == 0 {
             if filled == 0 {
                 return Ok(None);
@@ -180,6 +188,21 @@ mod tests {
         let mut torn: &[u8] = &[0, 0, 0, 8, 1, 2];
         assert!(matches!(
             read_frame(&mut torn, 100, "b").await,
+            Err(Error::ConnectionClosed { .. })
+        ));
+        // A TLS peer that closes without close_notify, between frames: a plain close.
+        struct NoCloseNotify;
+        impl AsyncRead for NoCloseNotify {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+                _: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Err(std::io::ErrorKind::UnexpectedEof.into()))
+            }
+        }
+        assert!(matches!(
+            read_frame(&mut NoCloseNotify, 100, "b").await,
             Err(Error::ConnectionClosed { .. })
         ));
         let mut ok: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 7];
