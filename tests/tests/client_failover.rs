@@ -2,11 +2,9 @@
 //! retriable errors, lost requests and dropped connections, a node going down. Every
 //! acknowledged record must be read back exactly once, in order per partition.
 //!
-//! kt-broker has no InitProducerId, so the producer here is not idempotent (kt's `Auto`
-//! turns idempotence off for such brokers, as Java does): faults that lose a *response*
-//! after the write would duplicate records by design and are covered in kt-client's own
-//! tests (fake broker with sequence checks) and against Tansu instead. The faults used here
-//! lose requests before they take effect, or refuse them.
+//! The producer is idempotent (kt's default; kt-broker checks sequences as Kafka does), so
+//! even responses lost *after* the write (the connection drops before the answer) are
+//! retried without duplicates; a plain producer is shown to duplicate in the same scenario.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -18,8 +16,8 @@ use kt_broker::{
     ResponseError,
 };
 use kt_client::{
-    Client, ClientConfig, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord,
-    TopicPartition,
+    Client, ClientConfig, ConsumerConfig, Idempotence, NewTopic, OffsetReset, ProducerConfig,
+    ProducerRecord, TopicPartition,
 };
 
 const TOPIC: &str = "failover";
@@ -43,6 +41,7 @@ async fn cluster() -> (ClusterHandle, Client) {
 
 fn producer_config() -> ProducerConfig {
     ProducerConfig {
+        idempotence: Idempotence::Required,
         linger: Duration::from_millis(2),
         batch_size: 2048,
         retry_backoff: Duration::from_millis(20),
@@ -71,7 +70,9 @@ async fn read_all(client: &Client, expected: usize) -> BTreeMap<i32, Vec<String>
     while n < expected {
         assert!(
             std::time::Instant::now() < deadline,
-            "read {n} of {expected}"
+            "read {n} of {expected}; {:?}; positions {:?}",
+            client.metrics(),
+            c.positions()
         );
         for r in c.poll(Duration::from_millis(200)).await.unwrap() {
             out.entry(r.partition)
@@ -115,6 +116,7 @@ fn assert_exactly_once(
 /// rounds; returns the acknowledged `(offset, value)` per partition.
 async fn produce_with<F, Fut>(
     client: &Client,
+    config: ProducerConfig,
     rounds: usize,
     per_round: usize,
     mut fault: F,
@@ -123,7 +125,7 @@ where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let p = client.producer(producer_config());
+    let p = client.producer(config);
     let mut futs = Vec::new();
     let mut seq = [0u32; PARTITIONS as usize];
     for round in 0..rounds {
@@ -154,7 +156,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_moves_and_retriable_errors_lose_and_duplicate_nothing() {
     let (cluster, client) = cluster().await;
-    let acked = produce_with(&client, 12, 30, |round| {
+    let acked = produce_with(&client, producer_config(), 12, 30, |round| {
         let cluster = &cluster;
         async move {
             match round % 4 {
@@ -203,7 +205,7 @@ async fn leader_moves_and_retriable_errors_lose_and_duplicate_nothing() {
 async fn a_node_going_down_and_coming_back_loses_nothing() {
     let (cluster, client) = cluster().await;
     let (victim, _) = cluster.partition_leader(TOPIC, 1).unwrap();
-    let acked = produce_with(&client, 10, 30, |round| {
+    let acked = produce_with(&client, producer_config(), 10, 30, |round| {
         let cluster = &cluster;
         async move {
             if round == 3 {
@@ -228,7 +230,7 @@ async fn a_node_going_down_and_coming_back_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_consumption_survives_failover() {
     let (cluster, client) = cluster().await;
-    let acked = produce_with(&client, 4, 30, |_| async {}).await;
+    let acked = produce_with(&client, producer_config(), 4, 30, |_| async {}).await;
     let config = || ConsumerConfig {
         auto_offset_reset: OffsetReset::Earliest,
         fetch_max_wait: Duration::from_millis(50),
@@ -272,4 +274,51 @@ async fn group_consumption_survives_failover() {
     c.close().await.unwrap();
     assert_exactly_once(&acked, &read);
     cluster.shutdown().await;
+}
+
+/// Responses lost after the broker wrote the batch: the idempotent producer's retries carry
+/// the same sequence numbers and the broker answers them from its cache, so every record is
+/// there exactly once. The same faults with idempotence off duplicate records (the test
+/// would catch a producer that silently stopped being idempotent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_responses_never_duplicate_with_idempotence() {
+    for idempotence in [Idempotence::Required, Idempotence::Disabled] {
+        let (cluster, client) = cluster().await;
+        let config = ProducerConfig {
+            idempotence,
+            ..producer_config()
+        };
+        let acked = produce_with(&client, config, 8, 30, |round| {
+            let cluster = &cluster;
+            async move {
+                if round % 2 == 1 {
+                    cluster.drop_connection_on(
+                        DropConnection::new(ApiKey::Produce, DropPoint::AfterHandling).times(2),
+                    );
+                }
+                if round == 4 {
+                    let (leader, _) = cluster.partition_leader(TOPIC, 0).unwrap();
+                    cluster.move_leader(TOPIC, 0, (leader + 1) % 3).unwrap();
+                }
+            }
+        })
+        .await;
+        let total: usize = (0..PARTITIONS)
+            .map(|p| {
+                let (start, end) = cluster.partition_offsets(TOPIC, p).unwrap();
+                usize::try_from(end - start).unwrap()
+            })
+            .sum();
+        if idempotence == Idempotence::Required {
+            assert_eq!(total, 240, "the log holds each record once");
+            let read = read_all(&client, 240).await;
+            assert_exactly_once(&acked, &read);
+        } else {
+            assert!(
+                total > 240,
+                "a plain producer duplicates after lost responses ({total})"
+            );
+        }
+        cluster.shutdown().await;
+    }
 }
