@@ -110,9 +110,7 @@ async fn sasl_plaintext_with_every_mechanism() {
     }
     // No credentials: the broker serves nothing but ApiVersions and SASL.
     let anonymous = Client::connect(config(broker.bootstrap(), Security::default())).await;
-    let e = anonymous
-        .err()
-        .expect("a client without credentials must be refused");
+    let e = anonymous.expect_err("a client without credentials must be refused");
     assert!(matches!(e, Error::ConnectionClosed { .. }), "{e:?}");
     broker.shutdown().await;
 }
@@ -175,9 +173,7 @@ async fn ssl_and_sasl_ssl() {
         },
     ))
     .await;
-    let e = e
-        .err()
-        .expect("TLS without SASL credentials must be refused");
+    let e = e.expect_err("TLS without SASL credentials must be refused");
     assert!(matches!(e, Error::ConnectionClosed { .. }), "{e:?}");
     // A client that does not trust the certificate fails the handshake.
     let e = Client::connect(config(
