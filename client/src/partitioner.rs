@@ -149,6 +149,7 @@ mod tests {
         ];
         for (key, want) in cases {
             assert_eq!(murmur2(key.as_bytes()), want, "murmur2({key:?})");
+            assert_eq!(java_murmur2(key.as_bytes()), want, "reference ({key:?})");
         }
     }
 
@@ -201,5 +202,85 @@ mod tests {
         assert_eq!(one.partition("x", 1), 0);
         one.on_new_batch("x", 0, 1);
         assert_eq!(one.partition("x", 1), 0);
+    }
+
+    /// Java's `Utils.murmur2` transcribed with Java's types: signed `int` arithmetic,
+    /// `>>>` as a shift of the unsigned bits, bytes widened with `& 0xff`, the tail
+    /// `switch` falling through. An independent second reading of the algorithm, so the
+    /// property below catches tail and sign-extension slips the fixed vectors may miss.
+    fn java_murmur2(data: &[u8]) -> i32 {
+        let m: i32 = 0x5bd1_e995;
+        let ushr = |x: i32, n: u32| ((x as u32) >> n) as i32;
+        let byte = |i: usize| i32::from(data[i] as i8) & 0xff;
+        let length = data.len() as i32;
+        let mut h: i32 = (0x9747_b28c_u32 as i32) ^ length;
+        for i in 0..data.len() / 4 {
+            let i4 = i * 4;
+            let mut k = byte(i4)
+                .wrapping_add(byte(i4 + 1) << 8)
+                .wrapping_add(byte(i4 + 2) << 16)
+                .wrapping_add(byte(i4 + 3) << 24);
+            k = k.wrapping_mul(m);
+            k ^= ushr(k, 24);
+            k = k.wrapping_mul(m);
+            h = h.wrapping_mul(m);
+            h ^= k;
+        }
+        let base = data.len() & !3;
+        let rest = data.len() % 4;
+        if rest == 3 {
+            h ^= byte(base + 2) << 16;
+        }
+        if rest >= 2 {
+            h ^= byte(base + 1) << 8;
+        }
+        if rest >= 1 {
+            h ^= byte(base);
+            h = h.wrapping_mul(m);
+        }
+        h ^= ushr(h, 13);
+        h = h.wrapping_mul(m);
+        h ^= ushr(h, 15);
+        h
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn murmur2_matches_javas_arithmetic(key in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            proptest::prop_assert_eq!(murmur2(&key), java_murmur2(&key));
+        }
+
+        #[test]
+        fn keyed_partition_is_in_range(
+            key in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..32),
+            partitions in 1..=i32::MAX,
+        ) {
+            let p = partition_for_key(&key, partitions);
+            proptest::prop_assert!((0..partitions).contains(&p));
+            proptest::prop_assert_eq!(p, partition_for_key(&key, partitions), "deterministic");
+        }
+
+        /// Any sequence of sends, completed batches and partition-count changes: the sticky
+        /// partition is always a valid one, stays put until its own batch completes, and then
+        /// moves to a different partition whenever there is one.
+        #[test]
+        fn sticky_partition_stays_valid_and_moves_only_on_its_batch(
+            ops in proptest::collection::vec((1..16i32, 0..16i32, proptest::prelude::any::<bool>()), 1..64),
+        ) {
+            let mut s = StickyPartitioner::default();
+            for (partitions, other, complete) in ops {
+                let p = s.partition("t", partitions);
+                proptest::prop_assert!((0..partitions).contains(&p));
+                let batch = if complete { p } else { other % partitions };
+                s.on_new_batch("t", batch, partitions);
+                let q = s.partition("t", partitions);
+                proptest::prop_assert!((0..partitions).contains(&q));
+                if batch != p {
+                    proptest::prop_assert_eq!(q, p, "another partition's batch moved it");
+                } else if partitions > 1 {
+                    proptest::prop_assert_ne!(q, p, "its own batch did not move it");
+                }
+            }
+        }
     }
 }
