@@ -48,6 +48,20 @@
 //!
 //! # Examples
 //!
+//! Runnable programs live in `client/examples/`, one per component; start a broker
+//! (`kt broker`, or point them at any Kafka) and run, for instance,
+//! `cargo run -p kt-client --example producer -- 127.0.0.1:9092 greetings 10`:
+//!
+//! | example | shows |
+//! |---|---|
+//! | `producer` | keyed records with headers, lz4, `acks=all`, idempotence, delivery futures, metrics |
+//! | `consumer_group` | a cooperative-sticky group member with a rebalance listener, batches, manual commits |
+//! | `admin` | create topics and partitions, alter/describe configs, list offsets, delete records, groups and their offsets, delete topics |
+//! | `tls_sasl` | SSL, SASL_PLAINTEXT and SASL_SSL settings (CA file or system roots; PLAIN, SCRAM-SHA-256/512) |
+//!
+//! kt-tests runs each of them against kt-broker (`tests/tests/client_examples.rs`). The
+//! snippets below are compiled, not run:
+//!
 //! Produce (idempotent by default; keyed records land where the Java client would put them):
 //!
 //! ```no_run
