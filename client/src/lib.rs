@@ -222,10 +222,10 @@
 //! | ApiVersions negotiation, KIP-511 fallback | yes; per API `min(kt max, broker max)`, clear error without overlap |
 //! | pipelined requests, per-purpose connections | yes: produce and control connections pooled per broker; each consumer owns its fetch connection per broker and its coordinator connection |
 //! | metadata cache; refresh on leader errors and `metadata_max_age` | yes (checked before the producer and the consumer route requests) |
-//! | leader failover without loss or duplicates | yes; tested on a 3-node kt-broker cluster with leader moves, errors, lost requests, node outages |
+//! | leader failover without loss or duplicates | yes; tested on a 3-node kt-broker cluster with leader moves, injected errors, lost requests, responses lost after the write (idempotent producer), node outages, coordinator loss |
 //! | record batch v2 (magic 2) | yes; magic 0/1 rejected with a clear error |
 //! | compression gzip / snappy / lz4 / zstd | yes, pure Rust, both directions, bomb limit |
-//! | producer acks 0 / 1 / all, linger, batch size, back-pressure, headers, timestamps | yes |
+//! | producer acks 0 / 1 / all, linger, batch size, back-pressure, headers, timestamps | yes; `send` waits while `buffer_memory` is full (no `max.block.ms`: bound it with `tokio::time::timeout`) |
 //! | idempotent producer (KIP-98, on by default as KIP-679) | yes: InitProducerId, sequences, 5 in flight per partition in order, new producer id when the broker loses state (KIP-360 rules; a fresh id instead of a local epoch bump); `acks != all` turns `Auto` off as in Java |
 //! | retries with exponential back-off and jitter (KIP-580), bounded by `delivery_timeout` | yes |
 //! | transactional producer | no |
