@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Arguments: bootstrap servers, topic, group id, records to read before stopping
-//! (defaults as above). It also stops after 10 s without new records.
+//! (defaults as above). It also stops after 10 s without new records once it is in the group.
 
 use std::time::Duration;
 
@@ -78,12 +78,19 @@ pub(crate) async fn consume(
     consumer.set_rebalance_listener(CommitOnRevoke);
     consumer.subscribe(&[topic]).await?;
     let mut out = Vec::new();
-    let mut last_record = tokio::time::Instant::now();
-    while out.len() < want && last_record.elapsed() < idle {
+    // Idle time counts from the end of a poll, not from the start: the first poll joins the
+    // group, which can take a while (a broker's initial rebalance delay, other members).
+    let mut quiet_since: Option<tokio::time::Instant> = None;
+    while out.len() < want {
         let batches = consumer.poll_batches(Duration::from_millis(500)).await?;
         if batches.is_empty() {
+            let since = *quiet_since.get_or_insert_with(tokio::time::Instant::now);
+            if since.elapsed() >= idle {
+                break;
+            }
             continue;
         }
+        quiet_since = None;
         for batch in batches {
             for r in &batch.records {
                 let value = r.value.as_deref().map(String::from_utf8_lossy);
@@ -92,7 +99,6 @@ pub(crate) async fn consume(
             out.extend(batch.records);
         }
         consumer.commit_positions().await?;
-        last_record = tokio::time::Instant::now();
     }
     // Leaves the group at once (LeaveGroup), so the others rebalance without waiting for
     // the session timeout.
