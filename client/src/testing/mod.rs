@@ -278,8 +278,10 @@ where
     let mut sasl = sasl_server::Session::default();
     let wr = Arc::new(tokio::sync::Mutex::new(wr));
     let mut tasks = tokio::task::JoinSet::new();
-    // Responses are written in request order, as Kafka does: each request's task waits for
-    // the previous one's turn.
+    // Requests are handled and answered in order, as Kafka does (it reads no further request
+    // of a connection until the previous one is answered): each request's task waits for
+    // the previous one's turn before it is handled. Handling them concurrently let two
+    // pipelined Produce requests of librdkafka append out of order.
     let mut prev: Option<tokio::sync::oneshot::Receiver<()>> = None;
     loop {
         let mut len = [0u8; 4];
@@ -323,6 +325,9 @@ where
         let st2 = st.clone();
         let wr2 = wr.clone();
         tasks.spawn(async move {
+            if let Some(t) = my_turn {
+                let _ = t.await;
+            }
             let delay = st2.faults().delays.get(&key).copied();
             let raw = st2.faults().raw_bodies.remove(&key);
             let reply = match (raw, sasl_reply) {
@@ -343,9 +348,6 @@ where
                     }
                     received.await;
                 }
-            }
-            if let Some(t) = my_turn {
-                let _ = t.await;
             }
             let lose = {
                 let mut f = st2.faults();
