@@ -118,7 +118,9 @@
 //!   many bytes went (never served; it was never acknowledged with acks=all). A bad batch in an
 //!   earlier segment stops the broker with an error naming the file. A torn committed-offsets
 //!   record is dropped the same way; that log is rewritten as one record per group. Leader
-//!   epochs resume one above the last stored, as Kafka bumps them on restart.
+//!   epochs resume one above the last stored, as Kafka bumps them on restart. Idempotent
+//!   producers' last five batches per partition are rebuilt from the batch headers, so a
+//!   producer retrying a batch whose answer the crash swallowed gets its original offsets.
 //! - Segments roll at `segment_bytes` (`log.segment.bytes`, topic `segment.bytes`) or after
 //!   `segment_age` (`log.roll.ms`, topic `segment.ms`; age counts from broker start);
 //!   retention and DeleteRecords delete whole segment files below the log start offset;
@@ -274,9 +276,10 @@
 //!   batches INVALID_RECORD. Idempotent producers are checked as Kafka 2.5+ checks them (last
 //!   five batches per producer and partition, OUT_OF_ORDER_SEQUENCE_NUMBER,
 //!   INVALID_PRODUCER_EPOCH; an unknown producer id is accepted at any sequence, so
-//!   UNKNOWN_PRODUCER_ID is never sent). Producer state lives in memory beside the log and is
-//!   not rebuilt from the log after a restart; at most 10,000 producers per partition are
-//!   tracked (least recently written dropped). Every InitProducerId without a transactional
+//!   UNKNOWN_PRODUCER_ID is never sent). Producer state lives in memory beside the log; with a
+//!   data directory it is rebuilt from the stored batches' headers on start (Kafka also keeps
+//!   snapshots of it), so a batch retried across a restart is not stored twice. At most
+//!   10,000 producers per partition are tracked (least recently written dropped). Every InitProducerId without a transactional
 //!   id gets a new producer id (as Kafka), starting from the wall clock in ms.
 //! - Fetch sessions: one cache (1000 sessions, LRU eviction; Kafka also weighs size and
 //!   followers) for all nodes of a cluster; at most 100,000 partitions per session.

@@ -15,10 +15,17 @@
 //!   does (KIP-360: its state may have been removed with the records that held it), so
 //!   UNKNOWN_PRODUCER_ID is never returned by Produce.
 //!
-//! The state is kept in memory beside the log and is not rebuilt from the log after a
-//! restart (a difference from Kafka, documented in the crate docs).
+//! The state is kept in memory beside the log. A log recovered from disk rebuilds it from the
+//! stored batches' headers ([`ProducerStates::rebuild`]; Kafka reads its snapshots and the log
+//! after them): a producer that retries, after a broker restart, a batch written just before
+//! the crash (whose answer it never got) is answered with the original offsets instead of the
+//! batch being stored twice.
 
 use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+
+use super::batch;
 
 /// Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: duplicates are detected among the last
 /// five batches of a producer, matching `max.in.flight.requests.per.connection <= 5`.
@@ -153,6 +160,33 @@ impl ProducerStates {
         entry.last_write = self.clock;
     }
 
+    /// The state a log's stored batches (oldest first) leave behind: each idempotent batch is
+    /// recorded as if it had just been appended, so the last [`MAX_CACHED_BATCHES`] batches and
+    /// the epoch of every producer are what they were before a restart. Batches without a
+    /// producer id (or whose header cannot be read; recovery already checked them) are skipped.
+    pub(crate) fn rebuild(batches: &[Bytes]) -> ProducerStates {
+        let mut states = ProducerStates::default();
+        for b in batches {
+            let Ok(h) = batch::parse_header(b) else {
+                continue;
+            };
+            if h.producer_id < 0 || h.base_sequence < 0 {
+                continue;
+            }
+            states.record(
+                h.producer_id,
+                h.producer_epoch,
+                BatchMeta {
+                    first_seq: h.base_sequence,
+                    last_seq: increment_sequence(h.base_sequence, h.last_offset_delta),
+                    first_offset: h.base_offset,
+                    last_offset: h.base_offset + i64::from(h.last_offset_delta),
+                },
+            );
+        }
+        states
+    }
+
     /// Forgets batches wholly below `log_start_offset` (DeleteRecords, retention); a producer
     /// left with no batches keeps its epoch, so stale epochs are still fenced.
     pub(crate) fn truncate_before(&mut self, log_start_offset: i64) {
@@ -235,6 +269,73 @@ mod tests {
             SequenceCheck::OutOfOrder { expected: 7, .. }
         ));
         assert!(matches!(s.check(1, 0, 6, 6), SequenceCheck::Duplicate(_)));
+    }
+
+    /// A stored batch from producer `pid` at `epoch` with `n` records from sequence `seq`, at
+    /// offset `base`.
+    fn stored(pid: i64, epoch: i16, seq: i32, n: usize, base: i64) -> Bytes {
+        let recs: Vec<_> = (0..n).map(|_| (None, Some(&b"v"[..]), 1)).collect();
+        let mut b = crate::log::batch::tests::build_batch(&recs);
+        b[43..51].copy_from_slice(&pid.to_be_bytes());
+        b[51..53].copy_from_slice(&epoch.to_be_bytes());
+        b[53..57].copy_from_slice(&seq.to_be_bytes());
+        let crc = crc32c::crc32c(&b[21..]);
+        b[17..21].copy_from_slice(&crc.to_be_bytes());
+        crate::log::batch::stamp(&b, base, 0)
+    }
+
+    #[test]
+    fn rebuilt_from_stored_batches_as_they_were_appended() {
+        let plain = Bytes::from(crate::log::batch::stamp(
+            &crate::log::batch::tests::build_batch(&[(None, Some(b"x"), 1)]),
+            0,
+            0,
+        ));
+        let mut batches = vec![plain];
+        let mut offset = 1;
+        // producer 7: seven batches of two records (only the last five are remembered);
+        // producer 8: epoch 0, then epoch 1 from sequence 0
+        for i in 0..7 {
+            batches.push(stored(7, 3, i * 2, 2, offset));
+            offset += 2;
+        }
+        batches.push(stored(8, 0, 0, 1, offset));
+        batches.push(stored(8, 1, 0, 3, offset + 1));
+        let s = ProducerStates::rebuild(&batches);
+        // the last batch retried after a restart: its original offsets
+        assert_eq!(
+            s.check(7, 3, 12, 13),
+            SequenceCheck::Duplicate(meta(12, 13, 13))
+        );
+        assert!(matches!(s.check(7, 3, 4, 5), SequenceCheck::Duplicate(_)));
+        assert_eq!(
+            s.check(7, 3, 2, 3),
+            SequenceCheck::OutOfOrder {
+                expected: 14,
+                got: 2
+            },
+            "older than the last five"
+        );
+        assert_eq!(s.check(7, 3, 14, 20), SequenceCheck::Append);
+        assert_eq!(
+            s.check(7, 2, 14, 14),
+            SequenceCheck::StaleEpoch { current: 3 }
+        );
+        assert_eq!(
+            s.check(8, 0, 1, 1),
+            SequenceCheck::StaleEpoch { current: 1 }
+        );
+        assert!(matches!(
+            s.check(8, 1, 0, 2),
+            SequenceCheck::Duplicate(BatchMeta {
+                first_offset: 16,
+                ..
+            })
+        ));
+        assert_eq!(s.check(8, 1, 3, 3), SequenceCheck::Append);
+        // a producer never seen is still accepted at any sequence
+        assert_eq!(s.check(9, 0, 40, 41), SequenceCheck::Append);
+        assert!(ProducerStates::rebuild(&[Bytes::from_static(b"short")]).producers.is_empty());
     }
 
     #[test]

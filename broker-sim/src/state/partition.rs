@@ -88,7 +88,8 @@ impl Partition {
         Partition::restored(index, leader, replicas, log, 0)
     }
 
-    /// A partition with a given leader and leader epoch (recovered from disk).
+    /// A partition with a given leader and leader epoch (recovered from disk); idempotent
+    /// producers' state is rebuilt from the batches the log holds.
     pub(crate) fn restored(
         index: i32,
         leader_id: i32,
@@ -97,6 +98,7 @@ impl Partition {
         leader_epoch: i32,
     ) -> Self {
         let hw = log.log_end_offset();
+        let producers = ProducerStates::rebuild(&log.batches());
         Partition {
             index,
             inner: Mutex::new(Inner {
@@ -104,7 +106,7 @@ impl Partition {
                 leader_id,
                 leader_epoch,
                 replicas,
-                producers: ProducerStates::default(),
+                producers,
             }),
             high_watermark: watch::Sender::new(hw),
         }

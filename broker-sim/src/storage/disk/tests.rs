@@ -174,3 +174,47 @@ fn the_broker_state_recovers_topics_epochs_and_offsets() {
     assert!(s.topic("t").is_none());
     assert!(s.groups.fetch_offsets("g", None).is_empty());
 }
+
+/// A producer retrying, after a restart, the batch it sent just before the crash (its answer
+/// lost) gets the original offsets: the idempotent producer state is rebuilt from the log.
+#[test]
+fn idempotent_producer_state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = BrokerConfig::for_tests();
+    let idem = |seq: i32, n: usize| {
+        let recs: Vec<_> = (0..n).map(|_| (None, Some(&b"v"[..]), 1)).collect();
+        let mut b = build_batch(&recs);
+        b[43..51].copy_from_slice(&1234i64.to_be_bytes());
+        b[51..53].copy_from_slice(&2i16.to_be_bytes());
+        b[53..57].copy_from_slice(&seq.to_be_bytes());
+        let crc = crc32c::crc32c(&b[21..]);
+        b[17..21].copy_from_slice(&crc.to_be_bytes());
+        b
+    };
+    {
+        let storage = DiskStorage::open(dir.path(), ROLL).unwrap();
+        let s = BrokerState::open(&config, vec![node(0)], Box::new(storage)).unwrap();
+        let (_, topic) = s
+            .create_topic(&NewTopic::with_defaults("t"), false)
+            .unwrap();
+        let p = &topic.unwrap().partitions[0];
+        assert_eq!(p.append(&idem(0, 3), 1 << 20).unwrap().base_offset, 0);
+        assert_eq!(p.append(&idem(3, 2), 1 << 20).unwrap().base_offset, 3);
+    }
+    let storage = DiskStorage::open(dir.path(), ROLL).unwrap();
+    let s = BrokerState::open(&config, vec![node(0)], Box::new(storage)).unwrap();
+    let p = &s.topic("t").unwrap().partitions[0];
+    let again = p.append(&idem(3, 2), 1 << 20).unwrap();
+    assert!(again.duplicate, "the retried batch is recognised");
+    assert_eq!(again.base_offset, 3);
+    assert_eq!(p.offsets(), (0, 5), "and not stored twice");
+    assert!(matches!(
+        p.append(&idem(9, 1), 1 << 20),
+        Err(crate::state::AppendError::OutOfOrderSequence {
+            expected: 5,
+            got: 9,
+            ..
+        })
+    ));
+    assert_eq!(p.append(&idem(5, 1), 1 << 20).unwrap().base_offset, 5);
+}
