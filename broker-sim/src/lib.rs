@@ -199,7 +199,10 @@
 //! With a users file, a connection may send only ApiVersions, SaslHandshake and
 //! SaslAuthenticate until it authenticates; anything else closes it with a log line. A wrong
 //! password gets SASL_AUTHENTICATION_FAILED and a closed connection, logged with the user name
-//! and mechanism (never the password). Both the v0 handshake (raw tokens) and SaslAuthenticate
+//! and mechanism (never the password; client-supplied names are escaped and cut to 64
+//! characters, so they can neither forge nor flood log lines). A mechanism not offered gets
+//! UNSUPPORTED_SASL_MECHANISM and a close, as in Kafka; SaslAuthenticate after a login gets
+//! ILLEGAL_SASL_STATE and the connection stays logged in. Both the v0 handshake (raw tokens) and SaslAuthenticate
 //! are served. Authenticated connections act as `User:NAME` for ACLs. With a TLS listener
 //! the same exchange runs inside TLS (SASL_SSL); only SASL_PLAINTEXT is covered by tests.
 //!
@@ -330,8 +333,10 @@
 //!   acks=0, ordering, long polls). `tests/cluster.rs`: a 3-node cluster and every fault of
 //!   the control API over sockets; `tests/fault_log.rs`: the `fault:` log lines;
 //!   `tests/disk.rs`: restart with a data directory, and a full disk on a small tmpfs (needs
-//!   root to mount; skipped otherwise unless `CI=true`). The kill -9 test is the CLI's
-//!   (`cli/tests/data_dir.rs`). `tests/connections.rs`: idle timeout on a paused clock, the
+//!   root to mount; skipped otherwise unless `CI=true`). The kill -9 tests are the CLI's
+//!   (`cli/tests/data_dir.rs`; `cli/tests/broker_kill.rs`: kill -9 and restart under an
+//!   idempotent producer and a `kt stream` job), as is the SASL attack test on a `kt broker`
+//!   process and its log (`cli/tests/sasl_security.rs`). `tests/connections.rs`: idle timeout on a paused clock, the
 //!   connection cap, 1,000 concurrent clients beside a slow reader and a slow writer.
 //!   `tests/tls.rs`: certificates made at test time (rcgen), a rustls client, kcat over TLS
 //!   on librdkafka 2.0.2 and 2.16. `tests/acl.rs`: kcat refused by topic and group ACLs.

@@ -121,7 +121,8 @@ pub(crate) enum Outcome {
     Respond(Bytes),
     /// Write nothing: Produce with acks=0.
     NoResponse,
-    /// Write this frame, then close the connection (failed SASL authentication).
+    /// Write this frame, then close the connection (failed SASL authentication, an
+    /// unsupported SASL mechanism).
     RespondAndClose(Bytes),
     /// Close without answering (a request before SASL authentication, as Kafka does).
     Close,
@@ -319,14 +320,19 @@ pub(crate) async fn dispatch(
         return Ok(Outcome::Close);
     }
     match api_key {
-        ApiKey::SaslHandshake => serve!(
-            state,
-            ctx,
-            body,
-            SaslHandshakeRequest,
-            sasl_handshake,
-            |r| { sasl_handshake::handle(session, &ctx, r) }
-        ),
+        ApiKey::SaslHandshake => match decode::<SaslHandshakeRequest>(&ctx, body) {
+            Ok(r) => match route::refusal(state, &ctx, &r) {
+                Some(e) => encode(&ctx, &r.refuse(e, ctx.api_version)),
+                None => {
+                    let (response, close) = sasl_handshake::handle(session, &ctx, r);
+                    match encode(&ctx, &response)? {
+                        Outcome::Respond(bytes) if close => Ok(Outcome::RespondAndClose(bytes)),
+                        other => Ok(other),
+                    }
+                }
+            },
+            Err(e) => encode(&ctx, &sasl_handshake::error_response(e, ctx.api_version)),
+        },
         ApiKey::SaslAuthenticate => match decode::<SaslAuthenticateRequest>(&ctx, body) {
             Ok(r) => {
                 let (response, close) = sasl_authenticate::handle(session, &ctx, r);

@@ -2,7 +2,9 @@
 //!
 //! Carries one SASL token each way after a v1 SaslHandshake (see `crate::sasl`). A failed
 //! login gets SASL_AUTHENTICATION_FAILED with Kafka's message and the connection is closed
-//! after the answer; a token when none is expected gets ILLEGAL_SASL_STATE and a close.
+//! after the answer; a token when none is expected gets ILLEGAL_SASL_STATE, and a close unless
+//! the connection is already authenticated (or SASL is off), where Kafka's request handler
+//! answers it and keeps the connection.
 //! - v1: session lifetime (0: sessions never expire here). v2: flexible.
 
 use bytes::Bytes;
@@ -29,6 +31,12 @@ pub(crate) fn handle(
             error_response(ResponseError::SaslAuthenticationFailed, 0)
                 .with_error_message(Some(sb(message))),
             true,
+        ),
+        TokenResult::IllegalState if session.may_serve() => (
+            error_response(ResponseError::IllegalSaslState, 0).with_error_message(Some(sb(
+                "SaslAuthenticate after authentication (or without SASL) is not expected",
+            ))),
+            false,
         ),
         TokenResult::IllegalState => (
             error_response(ResponseError::IllegalSaslState, 0).with_error_message(Some(sb(

@@ -286,11 +286,11 @@ mod tests {
 
     #[test]
     fn rebuilt_from_stored_batches_as_they_were_appended() {
-        let plain = Bytes::from(crate::log::batch::stamp(
+        let plain = crate::log::batch::stamp(
             &crate::log::batch::tests::build_batch(&[(None, Some(b"x"), 1)]),
             0,
             0,
-        ));
+        );
         let mut batches = vec![plain];
         let mut offset = 1;
         // producer 7: seven batches of two records (only the last five are remembered);
@@ -335,7 +335,11 @@ mod tests {
         assert_eq!(s.check(8, 1, 3, 3), SequenceCheck::Append);
         // a producer never seen is still accepted at any sequence
         assert_eq!(s.check(9, 0, 40, 41), SequenceCheck::Append);
-        assert!(ProducerStates::rebuild(&[Bytes::from_static(b"short")]).producers.is_empty());
+        assert!(
+            ProducerStates::rebuild(&[Bytes::from_static(b"short")])
+                .producers
+                .is_empty()
+        );
     }
 
     #[test]

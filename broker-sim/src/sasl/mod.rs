@@ -24,6 +24,24 @@ pub use users::{Users, UsersError};
 
 use scram::{Algorithm, ScramServer, Step};
 
+/// Longest client-supplied name (user, mechanism) a log line carries, in characters.
+const LOG_NAME_CHARS: usize = 64;
+
+/// A name a client sent, made safe for a log line: control characters and quotes escaped (a
+/// user name holding a newline cannot forge a log line), cut to [`LOG_NAME_CHARS`] characters
+/// with the full length noted (a megabyte of user name does not become a megabyte of log).
+pub(crate) fn for_log(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(LOG_NAME_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(LOG_NAME_CHARS).is_some() {
+        out.push_str(&format!("...({} bytes)", name.len()));
+    }
+    out
+}
+
 /// Mechanisms offered when users are configured, in the order SaslHandshake lists them.
 pub(crate) const MECHANISMS: &[&str] = &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
 
@@ -112,7 +130,7 @@ impl Session {
             "SCRAM-SHA-256" => Mechanism::Scram(ScramServer::new(Algorithm::Sha256)),
             "SCRAM-SHA-512" => Mechanism::Scram(ScramServer::new(Algorithm::Sha512)),
             _ => {
-                tracing::warn!(peer = %self.peer, mechanism, "SASL handshake for an unsupported mechanism");
+                tracing::warn!(peer = %self.peer, mechanism = %for_log(mechanism), "SASL handshake for an unsupported mechanism; closing the connection");
                 return Err(HandshakeError::Unsupported);
             }
         };
@@ -134,25 +152,27 @@ impl Session {
         let (name, outcome) = match mechanism {
             Mechanism::Plain => ("PLAIN", plain(&users, token)),
             Mechanism::Scram(s) => {
-                let name = match s {
-                    ScramServer::Start(a) => a.mechanism(),
-                    _ => "SCRAM",
-                };
+                // Named before the step consumes the exchange: client-final carries no user.
+                let name = s.mechanism();
+                let known_user = s.user().map(str::to_owned);
                 match s.step(&users, token) {
                     Ok(Step::Continue(reply)) => return TokenResult::Reply(reply),
                     Ok(Step::Done { user, reply }) => (name, Ok((user, reply))),
-                    Err(e) => (name, Err((scram_user(token), e.to_string()))),
+                    Err(e) => {
+                        let user = known_user.unwrap_or_else(|| scram_user(token));
+                        (name, Err((user, e.to_string())))
+                    }
                 }
             }
         };
         match outcome {
             Ok((user, reply)) => {
-                tracing::info!(peer = %self.peer, user = %user, mechanism = name, "SASL authentication succeeded");
+                tracing::info!(peer = %self.peer, user = %for_log(&user), mechanism = name, "SASL authentication succeeded");
                 self.state = State::Authenticated(Arc::from(format!("User:{user}")));
                 TokenResult::Reply(reply)
             }
             Err((user, message)) => {
-                tracing::warn!(peer = %self.peer, user = %user, mechanism = name, "SASL authentication failed: {message}");
+                tracing::warn!(peer = %self.peer, user = %for_log(&user), mechanism = name, "SASL authentication failed: {message}");
                 self.state = State::AwaitHandshake;
                 TokenResult::Failed(message)
             }
@@ -238,5 +258,19 @@ mod tests {
         ));
         let open = Session::new(None, "p".into());
         assert!(open.may_serve() && !open.enabled());
+    }
+
+    #[test]
+    fn client_names_are_escaped_and_cut_for_the_log() {
+        assert_eq!(for_log("alice"), "alice");
+        assert_eq!(
+            for_log("x\n2026-01-01 INFO forged\u{1b}[0m"),
+            "x\\n2026-01-01 INFO forged\\u{1b}[0m"
+        );
+        let long = "é".repeat(100_000);
+        let logged = for_log(&long);
+        assert!(logged.starts_with(&"é".repeat(64)), "{logged}");
+        assert!(logged.ends_with("...(200000 bytes)"), "{logged}");
+        assert!(logged.len() < 200);
     }
 }

@@ -193,6 +193,23 @@ impl ScramServer {
         ScramServer::Start(algorithm)
     }
 
+    /// The mechanism name, for the log ("SCRAM" once the exchange is over).
+    pub(crate) fn mechanism(&self) -> &'static str {
+        match self {
+            ScramServer::Start(a) => a.mechanism(),
+            ScramServer::SentFirst { credential, .. } => credential.algorithm.mechanism(),
+            ScramServer::Done => "SCRAM",
+        }
+    }
+
+    /// The user named in client-first, once it was accepted (for the log).
+    pub(crate) fn user(&self) -> Option<&str> {
+        match self {
+            ScramServer::SentFirst { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
     /// Feeds one client message.
     pub(crate) fn step(&mut self, users: &super::Users, msg: &[u8]) -> Result<Step, ScramError> {
         let msg = std::str::from_utf8(msg).map_err(|_| ScramError::Malformed("not UTF-8"))?;
@@ -268,7 +285,7 @@ impl ScramServer {
                 // Kafka checks that the final nonce *ends with* the combined nonce, and
                 // librdkafka before 2.1 relies on it: it sends its client nonce twice.
                 if !final_nonce.is_some_and(|n| n.ends_with(nonce.as_str())) {
-                    tracing::debug!(expected = %nonce, got = ?final_nonce, message = %without_proof, "SCRAM nonce mismatch");
+                    tracing::debug!(expected = %nonce, got = %super::for_log(final_nonce.unwrap_or("")), "SCRAM nonce mismatch");
                     return Err(ScramError::Malformed("nonce does not match"));
                 }
                 let proof = B64

@@ -53,6 +53,13 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     } else {
         "plaintext"
     };
+    // Loopback unless told otherwise (`--listen` defaults to 127.0.0.1:9092); the start line
+    // says which, and anything else also gets a warning.
+    let reach = if addr.ip().is_loopback() {
+        "loopback only"
+    } else {
+        "reachable from other machines"
+    };
     if !addr.ip().is_loopback() {
         eprintln!(
             "kt broker: warning: listening on {}, which is reachable from other machines \
@@ -69,7 +76,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     };
     if let [only] = nodes.as_slice() {
         eprintln!(
-            "kt broker listening on {} ({transport}, node {}, {storage}); \
+            "kt broker listening on {} ({reach}, {transport}, node {}, {storage}); \
              auto-create topics: {}; {auth}; Ctrl-C to stop",
             only.addr,
             only.node_id,
@@ -78,7 +85,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
     } else {
         for n in &nodes {
             eprintln!(
-                "kt broker node {} listening on {} ({transport})",
+                "kt broker node {} listening on {} ({reach}, {transport})",
                 n.node_id, n.addr
             );
         }

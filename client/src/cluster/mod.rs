@@ -56,6 +56,8 @@ pub(crate) struct Cluster {
     interest: Mutex<BTreeSet<String>>,
     pool: Mutex<HashMap<(String, Purpose), Slot>>,
     refresh_lock: tokio::sync::Mutex<()>,
+    /// When the last background refresh started (at most one per `retry_backoff`).
+    background_refresh: Mutex<Option<Instant>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -85,6 +87,7 @@ impl Cluster {
             interest: Mutex::new(BTreeSet::new()),
             pool: Mutex::new(HashMap::new()),
             refresh_lock: tokio::sync::Mutex::new(()),
+            background_refresh: Mutex::new(None),
         })
     }
 
@@ -333,6 +336,35 @@ impl Cluster {
             .get(topic)
             .filter(|t| t.error_code == 0 && !t.partitions.is_empty())
             .map(TopicMetadata::partition_count)
+    }
+
+    /// The partition count of `topic` in the metadata snapshot, however old: for callers that
+    /// can go on with it while a refresh runs ([`Cluster::refresh_in_background`]).
+    pub(crate) fn known_partition_count(&self, topic: &str) -> Option<i32> {
+        let md = self.metadata.read().unwrap_or_else(|p| p.into_inner());
+        md.topics
+            .get(topic)
+            .filter(|t| t.error_code == 0 && !t.partitions.is_empty())
+            .map(TopicMetadata::partition_count)
+    }
+
+    /// Refreshes metadata on a task of its own, at most once per `retry_backoff`: a producer's
+    /// `send` with a stale snapshot goes on with it instead of waiting for (or failing on) a
+    /// broker that is briefly away, as Java's `send` does with the partition count it knows.
+    pub(crate) fn refresh_in_background(self: &Arc<Self>) {
+        {
+            let mut last = lock(&self.background_refresh);
+            if last.is_some_and(|t| t.elapsed() < self.config.retry_backoff) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let cluster = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = cluster.refresh(&[]).await {
+                tracing::debug!(error = %e, "background metadata refresh failed");
+            }
+        });
     }
 
     /// The leader of a partition from cached metadata, without any I/O.

@@ -104,6 +104,9 @@ impl Producer {
     /// Enqueues a record; waits for buffer space when the buffer is full (back-pressure).
     ///
     /// The returned future resolves with the record's offset once the broker acknowledged it.
+    /// Metadata is waited for only for a topic not seen before (or a partition beyond the known
+    /// count): while a broker is briefly away, records of known topics are queued and the
+    /// sender retries them until `delivery_timeout`.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, Error> {
         let sh = &self.shared;
         if let Some(e) = &sh.config_error {
@@ -133,9 +136,19 @@ impl Producer {
             headers,
             timestamp,
         } = record;
+        // Fresh metadata, else a partition count known from earlier metadata (refreshed
+        // meanwhile on a task of its own): a broker that is briefly away — restarting, refusing
+        // connections — neither fails nor holds up `send`; the sender retries the delivery.
+        // Only a topic never seen, or a partition beyond the known count, waits for metadata.
         let partitions = match sh.cluster.cached_partition_count(&topic) {
             Some(n) => n,
-            None => sh.cluster.topic(&topic).await?.partition_count(),
+            None => match sh.cluster.known_partition_count(&topic) {
+                Some(n) if partition.is_none_or(|p| p < n) => {
+                    sh.cluster.refresh_in_background();
+                    n
+                }
+                _ => sh.cluster.topic(&topic).await?.partition_count(),
+            },
         };
         if let Some(p) = partition
             && (p < 0 || p >= partitions)

@@ -341,3 +341,42 @@ async fn closed_producer_refuses_records() {
         Err(Error::Closed(_))
     ));
 }
+
+/// A broker that is away for a moment (here: gone, then a new one on the same port) neither
+/// fails nor blocks `send` once the topic's partitions are known: the records wait in the
+/// accumulator and are delivered when it is back.
+#[tokio::test]
+async fn send_goes_on_while_the_broker_is_away_and_delivers_when_it_is_back() {
+    let b = FakeBroker::start().await;
+    b.state.create_topic("t", 2);
+    let addr = b.addr.clone();
+    let client = client_for(&b).await;
+    let p = client.producer(ProducerConfig {
+        linger: Duration::from_millis(1),
+        ..ProducerConfig::default()
+    });
+    p.send(ProducerRecord::new("t", "before"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    drop(b);
+    // Metadata is stale (as after a failed request) and the broker refuses connections.
+    client.cluster.invalidate();
+    let mut pending = Vec::new();
+    for i in 0..20 {
+        let record = ProducerRecord::new("t", format!("while-away-{i}")).with_key(format!("k{i}"));
+        let send = tokio::time::timeout(Duration::from_secs(5), p.send(record))
+            .await
+            .expect("send does not wait for the broker");
+        pending.push(send.expect("send does not fail while the broker is away"));
+    }
+    let back = FakeBroker::start_on(&addr).await;
+    back.state.create_topic("t", 2);
+    for d in pending {
+        d.await.expect("delivered once the broker is back");
+    }
+    let stored: usize = (0..2).map(|part| back.state.values("t", part).len()).sum();
+    assert_eq!(stored, 20);
+    p.close().await.unwrap();
+}

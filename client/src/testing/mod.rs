@@ -234,6 +234,25 @@ impl FakeBroker {
 
     pub(crate) async fn start_with(security: Listener) -> FakeBroker {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, security)
+    }
+
+    /// A fresh fake (empty state) on `addr`, e.g. where a dropped one listened: a broker that
+    /// came back. Binding is retried until the old listener's task has let go of the port.
+    pub(crate) async fn start_on(addr: &str) -> FakeBroker {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => return Self::serve_on(listener, Listener::default()),
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => panic!("bind {addr}: {e}"),
+            }
+        }
+    }
+
+    fn serve_on(listener: TcpListener, security: Listener) -> FakeBroker {
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(FakeState {
             host: addr.ip().to_string(),
