@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 
+from load import Sections
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
 
@@ -92,10 +94,12 @@ def tree_rss(pid):
 
 
 class RssSampler:
-    """Samples the RSS of a process tree every 100 ms and keeps the peak."""
+    """Samples the RSS of a process tree every 100 ms and keeps the peak; with `track_cpu`,
+    also the last CPU seconds seen of each process below the root."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, track_cpu=False):
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.track_cpu, self.cpu = track_cpu, {}
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -105,6 +109,16 @@ class RssSampler:
                 self.peak = max(self.peak, tree_rss(self.pid))
             except OSError:
                 pass
+            if self.track_cpu:
+                for p in descendants(self.pid)[1:]:
+                    try:
+                        self.cpu[p] = cpu_seconds(p)
+                    except OSError:
+                        pass
+
+    def orphan_cpu(self):
+        """CPU seconds of the processes below the root (as last sampled)."""
+        return sum(self.cpu.values())
 
     def stop(self):
         self._stop.set()
@@ -306,46 +320,45 @@ def write_data(work, records, size, words_lines):
 CLIENTS = ["kcat-2.16", "kt", "kcat-2.0.2"]
 
 
-def client_and_broker_runs(args, lines, records, size):
-    """Per run and broker: fresh broker; kcat 2.16 first (the broker measurements come from
+def client_and_broker_run(args, lines, records, size, run):
+    """One run, per broker: fresh broker; kcat 2.16 first (the broker measurements come from
     its workload), then kt, then kcat 2.0.2; each produces the file into its own topic and
     reads it back."""
     results = []  # dicts
-    for run in range(args.runs):
-        for kind in ["kt", "tansu"]:
-            broker = BrokerProc(kind, args)
-            try:
-                ready = broker.wait_ready()
-                time.sleep(0.5)
-                idle_rss = broker.rss()
-                for client in CLIENTS:
-                    topic = f"bench-{client.replace('.', '')}"
-                    create_topic(args, broker, topic)
-                    row = {"run": run, "broker": kind, "client": client, "ready_s": ready}
-                    for phase, make in [("produce", produce_cmd), ("consume", consume_cmd)]:
-                        cmd, env = make(args, client, broker, topic)
-                        cpu0 = broker.cpu()
-                        wall, ccpu, ok, err = timed(cmd, lines if phase == "produce" else None, env)
-                        row[f"{phase}_s"] = wall if ok else None
-                        row[f"{phase}_client_cpu"] = ccpu
-                        row[f"{phase}_broker_cpu"] = broker.cpu() - cpu0
-                        if not ok:
-                            row[f"{phase}_error"] = err.strip().splitlines()[-1:] if err else ["failed"]
-                        if phase == "produce" and client == CLIENTS[0]:
-                                time.sleep(0.5)
-                                row["idle_rss"] = idle_rss
-                                row["rss_after"] = broker.rss()
-                    # Not timed: every record must be there (a produce that lost records or a
-                    # consume of a short topic would be a fast, wrong number).
-                    stored = count_records(args, broker, topic)
-                    row["stored"] = stored
-                    if stored != records:
-                        row["produce_s"] = row["consume_s"] = None
-                        row.setdefault("produce_error", [f"{stored} of {records} records read back"])
-                    results.append(row)
-                    print(f"  run {run + 1} {kind:5} {client:10} " + fmt_row(row, records), flush=True)
-            finally:
-                broker.stop()
+    for kind in ["kt", "tansu"]:
+        broker = BrokerProc(kind, args)
+        try:
+            ready = broker.wait_ready()
+            time.sleep(0.5)
+            idle_rss = broker.rss()
+            for client in CLIENTS:
+                topic = f"bench-{client.replace('.', '')}"
+                create_topic(args, broker, topic)
+                row = {"run": run, "broker": kind, "client": client, "ready_s": ready}
+                for phase, make in [("produce", produce_cmd), ("consume", consume_cmd)]:
+                    cmd, env = make(args, client, broker, topic)
+                    cpu0 = broker.cpu()
+                    wall, ccpu, ok, err = timed(cmd, lines if phase == "produce" else None, env)
+                    row[f"{phase}_s"] = wall if ok else None
+                    row[f"{phase}_client_cpu"] = ccpu
+                    row[f"{phase}_broker_cpu"] = broker.cpu() - cpu0
+                    if not ok:
+                        row[f"{phase}_error"] = err.strip().splitlines()[-1:] if err else ["failed"]
+                    if phase == "produce" and client == CLIENTS[0]:
+                        time.sleep(0.5)
+                        row["idle_rss"] = idle_rss
+                        row["rss_after"] = broker.rss()
+                # Not timed: every record must be there (a produce that lost records or a
+                # consume of a short topic would be a fast, wrong number).
+                stored = count_records(args, broker, topic)
+                row["stored"] = stored
+                if stored != records:
+                    row["produce_s"] = row["consume_s"] = None
+                    row.setdefault("produce_error", [f"{stored} of {records} records read back"])
+                results.append(row)
+                print(f"  run {run + 1} {kind:5} {client:10} " + fmt_row(row, records), flush=True)
+        finally:
+            broker.stop()
     return results
 
 
@@ -393,7 +406,7 @@ def feeder(path, port, ready):
         srv.close()
 
 
-def spark_run(args, words, seconds):
+def spark_run(args, words, seconds, sections):
     python = os.path.join(args.peers, "pyspark", "bin", "python")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spark_wordcount.py")
     port = free_port()
@@ -407,7 +420,7 @@ def spark_run(args, words, seconds):
         [python, script, "127.0.0.1", str(port), os.path.join(out, "f"), str(seconds)],
         stdout=subprocess.PIPE, stderr=err, start_new_session=True,
     )
-    sampler = RssSampler(proc.pid)
+    sampler = RssSampler(proc.pid, track_cpu=True)
     batches = []
     try:
         for line in proc.stdout:
@@ -420,6 +433,8 @@ def spark_run(args, words, seconds):
         peak = sampler.stop()
         kill_tree(proc)
         subprocess.run(["rm", "-rf", out])
+        # The driver exits without reaping its JVM: count the JVM's CPU as ours, not others'.
+        sections.orphan_cpu += sampler.orphan_cpu()
     if not batches:
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
@@ -647,6 +662,10 @@ def main():
     ap.add_argument("--warmup-batches", type=int, default=10, help="Spark batches ignored for the steady rate")
     ap.add_argument("--skip", action="append", default=[], choices=["clients", "stream", "spark"])
     ap.add_argument("--benchmarks-md", default=None, help="file to write the table into")
+    ap.add_argument("--max-foreign-load", type=float, default=0.3,
+                    help="cores other processes may use during a section before it is re-run")
+    ap.add_argument("--load-retries", type=int, default=2, help="re-runs of a section under load")
+    ap.add_argument("--max-wait", type=float, default=300, help="seconds to wait for a quiet machine")
     args = ap.parse_args()
 
     work = args.work or tempfile.mkdtemp(prefix="kt-compare-")
@@ -655,28 +674,42 @@ def main():
     print(f"inputs in {work}", flush=True)
     lines, words = write_data(work, args.records, args.record_size, words_lines)
 
+    sections = Sections(args.max_foreign_load, args.load_retries, args.max_wait)
     rows, startup, stream, spark = [], {"kt": float("nan"), "tansu": float("nan")}, None, None
     if "clients" not in args.skip:
         print("== 1+2: clients and brokers", flush=True)
-        rows = client_and_broker_runs(args, lines, args.records, args.record_size)
+        for run in range(args.runs):
+            rows += sections.run(
+                f"clients and brokers, run {run + 1}",
+                lambda: client_and_broker_run(args, lines, args.records, args.record_size, run),
+            )
         print("== broker start-up", flush=True)
-        startup = startup_runs(args)
+        startup = sections.run("broker start-up", lambda: startup_runs(args))
         print(f"  start to first Metadata: kt {startup['kt'] * 1000:.1f} ms, tansu {startup['tansu'] * 1000:.1f} ms")
     if "stream" not in args.skip:
         print("== 3: kt stream wordcount", flush=True)
-        stream = kt_stream_runs(args, words, words_lines)
+        stream = sections.run("kt stream wordcount", lambda: kt_stream_runs(args, words, words_lines))
         print(f"  {stream}", flush=True)
     spark_note = ""
     if "spark" not in args.skip:
         print("== 3: PySpark DStream word count", flush=True)
         runs = []
-        for _ in range(args.runs):
+
+        def one_spark_run():
             try:
-                runs.append(spark_run(args, words, args.spark_seconds))
-                print(f"  {runs[-1]}", flush=True)
+                r = spark_run(args, words, args.spark_seconds, sections)
+                print(f"  {r}", flush=True)
+                return r
             except RuntimeError as e:
-                spark_note += f"\nA PySpark run failed: {e}\n"
                 print(f"  PySpark run failed: {e}", flush=True)
+                return e
+
+        for run in range(args.runs):
+            r = sections.run(f"PySpark, run {run + 1}", one_spark_run)
+            if isinstance(r, RuntimeError):
+                spark_note += f"\nA PySpark run failed: {r}\n"
+            else:
+                runs.append(r)
         if runs:
             spark = {k: statistics.median(r[k] for r in runs) for k in ["records_per_s", "first_batch_s", "peak_rss"]}
 
@@ -689,6 +722,7 @@ def main():
         + "\n".join(table) + "\n"
     )
     section += spark_note
+    section += "\n" + sections.markdown()
     if stream:
         section += f"\nkt stream sustained-rate search (rate, worst processing ms): {stream['tried']}\n"
     failures = [r for r in rows if "produce_error" in r or "consume_error" in r]

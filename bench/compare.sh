@@ -32,7 +32,15 @@ if [ ! -x "$PEERS/pyspark/bin/python" ] || ! "$PEERS/pyspark/bin/python" -c 'imp
   python3 -m venv "$PEERS/pyspark"
   "$PEERS/pyspark/bin/pip" install -q --disable-pip-version-check pyspark==4.3.0
 fi
-command -v java >/dev/null || { echo "compare.sh: Java (17) is needed for PySpark" >&2; exit 1; }
+if ! java -version 2>&1 | grep -q 'version "17'; then
+  echo "==> installing Java 17 (openjdk-17-jre-headless) for PySpark"
+  SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    openjdk-17-jre-headless >/dev/null
+  export JAVA_HOME="$(dirname "$(dirname "$(readlink -f /usr/lib/jvm/java-17-openjdk-*/bin/java)")")"
+  export PATH="$JAVA_HOME/bin:$PATH"
+fi
 
 echo "==> cargo build --release -p kt"
 cargo build --release -q -p kt
