@@ -609,3 +609,73 @@ fn stream_max_rate_and_progress_on_a_terminal() {
     let expected: String = (0..120).map(|i| format!("(None, 'line{i}')\n")).collect();
     assert_eq!(saved, expected);
 }
+
+/// `kt consume` prints on a thread of its own while it fetches: records come out complete and
+/// in order over many fetches, a group commits exactly what was printed (not what was
+/// fetched ahead), and a reader that goes away ends it quietly.
+#[test]
+fn consume_prints_while_fetching_and_commits_only_what_it_printed() {
+    let broker = BrokerProcess::start();
+    assert_ok(&broker.kt(&["topic", "create", "many", "--partitions", "1"]));
+    // 3 MB: many 1 MiB fetches.
+    let input: String = (0..100_000)
+        .map(|i| format!("record {i:06} {}\n", "x".repeat(20)))
+        .collect();
+    assert_ok(&kt_with_input(
+        &broker.bootstrap,
+        &["produce", "--topic", "many"],
+        Some(input.as_bytes()),
+    ));
+
+    let all = broker.kt(&["consume", "--topic", "many", "--from-beginning", "-e"]);
+    assert_ok(&all);
+    assert!(stdout(&all) == input, "every record once, in order");
+
+    // The first member stops after 30,000 printed records, though it fetched further.
+    let first = broker.kt(&[
+        "consume",
+        "--topic",
+        "many",
+        "--from-beginning",
+        "--group",
+        "P",
+        "-n",
+        "30000",
+    ]);
+    assert_ok(&first);
+    let rest = broker.kt(&["consume", "--topic", "many", "--group", "P", "-e"]);
+    assert_ok(&rest);
+    assert_eq!(stdout(&first).lines().count(), 30_000);
+    assert!(
+        stdout(&first) + &stdout(&rest) == input,
+        "the second run continues exactly after the first"
+    );
+
+    // `kt consume | head -1`: the reader leaves; kt ends without an error.
+    let mut child = Command::new(KT)
+        .args([
+            "-b",
+            &broker.bootstrap,
+            "consume",
+            "--topic",
+            "many",
+            "--from-beginning",
+            "-e",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    assert_eq!(first_line, input.lines().next().unwrap().to_owned() + "\n");
+    let out = wait_with_timeout(child, Duration::from_secs(60));
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        stderr(&out)
+    );
+}

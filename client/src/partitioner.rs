@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
+use foldhash::fast::RandomState as FastHash;
+
 /// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`), bit for bit.
 pub fn murmur2(data: &[u8]) -> i32 {
     const SEED: u32 = 0x9747_b28c;
@@ -59,7 +61,8 @@ pub fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
 /// Per-topic sticky partitions for unkeyed records (KIP-480).
 #[derive(Debug, Default)]
 pub(crate) struct StickyPartitioner {
-    current: HashMap<String, i32>,
+    /// Looked up for every unkeyed record: a fast hasher.
+    current: HashMap<String, i32, FastHash>,
     rng: SmallRng,
 }
 

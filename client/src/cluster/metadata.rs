@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState as FastHash;
 use kafka_protocol::messages::MetadataResponse;
 use uuid::Uuid;
 
@@ -61,7 +62,8 @@ pub(crate) struct Metadata {
     pub(crate) brokers: HashMap<i32, String>,
     pub(crate) controller_id: i32,
     pub(crate) cluster_id: Option<String>,
-    pub(crate) topics: HashMap<String, TopicMetadata>,
+    /// Looked up for every record a producer sends (partition count): a fast hasher.
+    pub(crate) topics: HashMap<String, TopicMetadata, FastHash>,
 }
 
 impl Metadata {
@@ -118,7 +120,7 @@ impl Metadata {
     /// mention are gone (deleted).
     pub(crate) fn merged(&self, newer: Metadata, all_topics: bool) -> Metadata {
         let mut topics = if all_topics {
-            HashMap::new()
+            HashMap::default()
         } else {
             self.topics.clone()
         };

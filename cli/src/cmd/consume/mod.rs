@@ -4,16 +4,23 @@
 //! assignment; with `--group` it joins the group and commits what it has *printed* — never
 //! records it fetched but did not print, so `--max-messages` and Ctrl-C lose nothing for the
 //! next reader of the group.
+//!
+//! # Layout
+//! - `mod.rs`: arguments to a consumer, the fetch loop, exit conditions, commits.
+//! - `printer.rs`: formatting and writing on a thread of its own, overlapped with the next
+//!   fetch; keeps what was printed.
+
+mod printer;
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, ErrorKind, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kt_client::{Client, Consumer, ConsumerConfig, OffsetReset, OffsetSpec, TopicPartition};
 
 use crate::args::ConsumeArgs;
-use crate::format::{Fields, Template};
+use crate::format::Template;
+use printer::Printer;
 
 /// How long one poll waits for records before the loop checks its exit conditions.
 const POLL: Duration = Duration::from_millis(500);
@@ -62,12 +69,17 @@ pub(crate) async fn run(bootstrap: &str, args: ConsumeArgs) -> anyhow::Result<()
         }
     }
 
+    let printer = Printer::start(template, args.max_messages);
     let result = tokio::select! {
-        r = consume_loop(&client, &mut consumer, &args, &template) => r,
-        _ = super::shutdown_signal() => Ok(Progress::default()),
+        r = consume_loop(&client, &mut consumer, &args, &printer) => r,
+        _ = super::shutdown_signal() => {
+            printer.abort();
+            Ok(())
+        }
     };
     // Whatever stopped the loop, commit what was printed and leave the group cleanly.
-    let progress = match result {
+    let printed = printer.finish().await;
+    let progress = match result.and(printed) {
         Ok(p) => p,
         Err(e) => {
             let _ = consumer.close().await;
@@ -87,72 +99,43 @@ pub(crate) async fn run(bootstrap: &str, args: ConsumeArgs) -> anyhow::Result<()
     Ok(())
 }
 
-/// What has been printed: the count and, per partition, the offset after the last one.
-#[derive(Debug, Default)]
-struct Progress {
-    count: u64,
-    printed: BTreeMap<TopicPartition, i64>,
-}
-
+/// Fetches and hands records to the printer until an exit condition holds (or the printer
+/// stops); commits what the printer has printed as a group member.
 async fn consume_loop(
     client: &Client,
     consumer: &mut Consumer,
     args: &ConsumeArgs,
-    template: &Template,
-) -> anyhow::Result<Progress> {
-    let mut progress = Progress::default();
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let mut ends: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+    let mut committed: BTreeMap<TopicPartition, i64> = BTreeMap::new();
     let mut last_record = Instant::now();
+    let mut fetched = 0u64;
     loop {
         let records = consumer.poll(POLL).await.context("fetching records")?;
-        let mut printed_now = 0u64;
-        for r in &records {
-            if args.max_messages.is_some_and(|max| progress.count >= max) {
-                break;
-            }
-            let written = template.write(
-                &mut out,
-                &Fields {
-                    topic: &r.topic,
-                    partition: r.partition,
-                    offset: r.offset,
-                    timestamp: r.timestamp,
-                    key: r.key.as_deref(),
-                    value: r.value.as_deref(),
-                },
-            );
-            if let Err(e) = written {
-                if e.kind() == ErrorKind::BrokenPipe {
-                    // `kt consume | head`: the reader is gone; stop quietly.
-                    return Ok(progress);
-                }
-                return Err(e).context("writing to stdout");
-            }
-            progress.count += 1;
-            printed_now += 1;
-            progress
-                .printed
-                .insert(TopicPartition::new(&r.topic, r.partition), r.offset + 1);
-        }
-        match out.flush() {
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(progress),
-            other => other.context("writing to stdout")?,
-        }
-        if printed_now > 0 {
+        if !records.is_empty() {
             last_record = Instant::now();
-            if args.group.is_some() {
-                commit_printed(consumer, &progress.printed).await?;
+            fetched += records.len() as u64;
+            if !printer.send(records).await {
+                // The reader went away or a write failed: `finish` says which.
+                return Ok(());
             }
         }
-        if args.max_messages.is_some_and(|max| progress.count >= max) {
-            return Ok(progress);
+        if args.group.is_some() {
+            let printed = printer.printed();
+            if printed != committed {
+                commit_printed(consumer, &printed).await?;
+                committed = printed;
+            }
+        }
+        if args.max_messages.is_some_and(|max| fetched >= max) {
+            return Ok(());
         }
         if args.timeout.is_some_and(|t| last_record.elapsed() >= t) {
-            return Ok(progress);
+            return Ok(());
         }
         if args.exit_at_end && at_end(client, consumer, &mut ends).await? {
-            return Ok(progress);
+            return Ok(());
         }
     }
 }
