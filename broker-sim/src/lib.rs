@@ -51,7 +51,8 @@
 //! - KIP-394 (MEMBER_ID_REQUIRED from JoinGroup v4): <https://cwiki.apache.org/confluence/x/u4fEBQ>.
 //! - KIP-482 (flexible versions, tagged fields), KIP-511 (ApiVersions fallback to v0).
 //! - KIP-516 (topic ids; Fetch v13+), KIP-734 (ListOffsets max timestamp, -3).
-//! - KIP-345 (static membership), KIP-360 (idempotent producer epochs and unknown producer
+//! - KIP-345 (static membership; Kafka's `updateStaticMemberAndRebalance` for a restarted
+//!   static member), KIP-814 (static leader rejoin, JoinGroup v9 SkipAssignment), KIP-360 (idempotent producer epochs and unknown producer
 //!   ids), KIP-98 (idempotent producer sequence numbers), KIP-339 (IncrementalAlterConfigs),
 //!   KIP-195 (CreatePartitions), KIP-107 (DeleteRecords), KIP-43/KIP-152 (SASL handshake and
 //!   SaslAuthenticate), KIP-84 (SCRAM).
@@ -308,6 +309,11 @@
 //!   in). Produce and Fetch never decompress.
 //! - The KIP-848 consumer group protocol and share groups are not implemented (classic groups
 //!   only, with static membership).
+//! - JoinGroup stops at v7, so there is no SkipAssignment (KIP-814, v9): a restarted static
+//!   leader is told the leader id from before its restart and no members, as Kafka tells
+//!   v0–8 clients, and does not notice topic changes made while it was away until the next
+//!   rebalance. A static member that does not rejoin a rebalance within the rebalance timeout
+//!   is removed with it (Kafka keeps static members until their session times out).
 //! - A request for an unknown API key or an unsupported version (other than ApiVersions) is
 //!   answered with a response header and the single int16 error code 35 (UNSUPPORTED_VERSION);
 //!   Kafka closes the connection instead.

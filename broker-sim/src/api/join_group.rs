@@ -13,8 +13,10 @@
 //! - v4: KIP-394, a member joining with an empty member id gets MEMBER_ID_REQUIRED and an id to
 //!   rejoin with (never for v0–3: kafka-python 2.0.2 joins with v2 and does not know the error).
 //! - v5: group instance id: static membership (KIP-345, see `group`): a static member is never
-//!   asked for a member id; rejoining with an empty member id replaces the old member without
-//!   a rebalance when its metadata is unchanged; FENCED_INSTANCE_ID for an old member id.
+//!   asked for a member id; rejoining with an empty member id (a restarted client) replaces
+//!   the old member and, in a stable group whose protocol choice it does not change, gets the
+//!   current generation and its old assignment at once, with the pre-replacement leader id and
+//!   no member list (Kafka before v9 / KIP-814); FENCED_INSTANCE_ID for an old member id.
 //!   v6: flexible. v7: protocol type in the response, protocol name nullable.
 
 use std::time::Duration;

@@ -8,9 +8,11 @@
 //!
 //! Static membership (KIP-345): a member joining with a group instance id is registered under
 //! it; when that instance rejoins with an empty member id (a restarted client) it replaces the
-//! old member without a rebalance if nothing it subscribes to changed, and the old member id
-//! is fenced (FENCED_INSTANCE_ID on its JoinGroup, SyncGroup, Heartbeat, OffsetCommit and
-//! LeaveGroup).
+//! old member, and the old member id is fenced (FENCED_INSTANCE_ID on its JoinGroup,
+//! SyncGroup, Heartbeat, OffsetCommit and LeaveGroup). A stable group rebalances for it only
+//! when its protocols change the group's protocol choice, as Kafka decides it: changed
+//! metadata alone (a restarted cooperative or Java client no longer lists what it owned) does
+//! not, so the member is back in the same generation with its old assignment at once.
 //!
 //! All groups sit behind one mutex, held only for the synchronous state change. Waiting
 //! (JoinGroup until the rebalance completes, SyncGroup until the leader's assignment) happens

@@ -124,9 +124,16 @@ impl Group {
 
     /// A known static member rejoined with an empty member id (a restarted client): it gets a
     /// new member id that takes over the old one's place, assignment and leadership; the old
-    /// id is fenced (FENCED_INSTANCE_ID, also to its requests still waiting). A stable group
-    /// whose protocol choice and this member's metadata are unchanged does not rebalance: the
-    /// member gets the current generation back (KIP-345).
+    /// id is fenced (FENCED_INSTANCE_ID, also to its requests still waiting). As Kafka decides
+    /// it (`updateStaticMemberAndRebalance`, KIP-345): a stable group rebalances only when the
+    /// member's new protocols would change the group's protocol choice. Changed metadata alone
+    /// (a restarted client no longer lists the partitions it owned, as cooperative and Java
+    /// clients do) is stored and does not rebalance; the member gets the current generation
+    /// and its old assignment back at once. The answer names the leader as it was before the
+    /// replacement (the old id when this member led) with no member list, so a restarted
+    /// leader does not run an assignment the stable group would ignore (Kafka before
+    /// JoinGroup v9 / KIP-814). A group that is completing a rebalance starts another one, as
+    /// the leader may be assigning to the old id.
     fn replace_static_member(
         &mut self,
         instance_id: &str,
@@ -146,13 +153,7 @@ impl Group {
         }
         let new_id = format!("{}-{}", p.client_id, uuid::Uuid::new_v4());
         tracing::info!(group = %self.group_id, instance = %instance_id, old = %old_id, new = %new_id, "static member rejoined; old member id fenced");
-        let protocol = self.protocol_name.clone().unwrap_or_default();
-        let metadata_unchanged = old.metadata(&protocol)
-            == p.protocols
-                .iter()
-                .find(|(n, _)| *n == protocol)
-                .map(|(_, m)| m.clone())
-                .unwrap_or_default();
+        let leader_before = self.leader_id.clone();
         self.members.insert(
             new_id.clone(),
             Member {
@@ -177,10 +178,11 @@ impl Group {
         if self.pending_sync.remove(old_id) {
             self.pending_sync.insert(new_id.clone());
         }
-        let unchanged =
-            metadata_unchanged && self.select_protocol().as_deref() == Some(protocol.as_str());
-        if self.state == GroupState::Stable && unchanged {
-            return Reply::Now(self.join_result(&new_id));
+        if self.state == GroupState::Stable && self.select_protocol() == self.protocol_name {
+            let mut result = self.join_result(&new_id);
+            result.leader = leader_before.unwrap_or_default();
+            result.members = Vec::new();
+            return Reply::Now(result);
         }
         let (tx, rx) = oneshot::channel();
         if let Some(m) = self.members.get_mut(&new_id) {

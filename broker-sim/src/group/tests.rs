@@ -405,9 +405,17 @@ async fn static_member_rejoin_replaces_without_rebalance_and_fences_old_id() {
     assert_eq!(r.error, None);
     assert_ne!(r.member_id, old);
     assert_eq!(r.generation_id, 1, "no rebalance: same generation");
-    assert_eq!(r.leader, r.member_id, "leadership moves to the new id");
+    // The answer names the leader as it was, with no members: the restarted leader must not
+    // run an assignment the stable group would ignore (Kafka before JoinGroup v9).
+    assert_eq!(r.leader, old);
+    assert!(r.members.is_empty());
     let g = c.describe("g").unwrap();
     assert_eq!((g.state, g.members.len()), (GroupState::Stable, 1));
+    assert_eq!(
+        g.leader.as_deref(),
+        Some(r.member_id.as_str()),
+        "leadership moved"
+    );
     assert_eq!(g.members[0].assignment, Bytes::from("A"), "assignment kept");
     // the old id is fenced everywhere
     assert_eq!(
@@ -432,12 +440,97 @@ async fn static_member_rejoin_replaces_without_rebalance_and_fences_old_id() {
     assert_eq!(c.heartbeat("g", &r.member_id, Some("i1"), 1), None);
     let s = spawn_sync(&c, &r.member_id, 1, &[]).await.unwrap();
     assert_eq!(s.assignment, Bytes::from("A"));
-    // changed metadata does rebalance
+    // Changed metadata alone does not rebalance (a restarted cooperative or Java client no
+    // longer lists what it owned); the new metadata is kept.
     let mut changed = jp("", &["range", "roundrobin"]);
     changed.group_instance_id = Some("i1".into());
     changed.protocols[0].1 = Bytes::from("other-subscription");
     let r2 = spawn_join(&c, changed).await.unwrap();
-    assert_eq!(r2.generation_id, 2);
+    assert_eq!((r2.error, r2.generation_id), (None, 1));
+    let g = c.describe("g").unwrap();
+    assert_eq!(g.members[0].metadata, Bytes::from("other-subscription"));
+    assert_eq!(g.members[0].assignment, Bytes::from("A"), "assignment kept");
+    // Protocols that change the group's choice do rebalance.
+    let mut other = jp("", &["roundrobin"]);
+    other.group_instance_id = Some("i1".into());
+    let r3 = spawn_join(&c, other).await.unwrap();
+    assert_eq!((r3.error, r3.generation_id), (None, 2));
+    assert_eq!(r3.protocol_name.as_deref(), Some("roundrobin"));
+}
+
+/// Two static members; the leader restarts (rejoins with an empty member id and changed
+/// metadata): the group stays stable in the same generation, the other member's heartbeats
+/// see no rebalance, and the restarted leader gets its old assignment from SyncGroup.
+#[tokio::test(start_paused = true)]
+async fn restarted_static_leader_keeps_generation_and_assignment() {
+    let c = coordinator(Duration::ZERO);
+    let _timers = timers(&c);
+    let static_jp = |inst: &str| {
+        let mut p = jp("", &["range"]);
+        p.group_instance_id = Some(inst.into());
+        p
+    };
+    let a = spawn_join(&c, static_jp("a")).await.unwrap();
+    let b = spawn_join(&c, static_jp("b"));
+    settle().await;
+    // a led generation 1 alone; b's join started generation 2, which a must rejoin.
+    assert_eq!(
+        c.heartbeat("g", &a.member_id, Some("a"), 1),
+        Some(ResponseError::RebalanceInProgress)
+    );
+    let mut again = static_jp("a");
+    again.member_id = a.member_id.clone();
+    let a2 = spawn_join(&c, again).await.unwrap();
+    let b = b.await.unwrap();
+    assert_eq!(
+        (a2.generation_id, a2.leader.as_str()),
+        (2, a.member_id.as_str())
+    );
+    let sa = spawn_sync(
+        &c,
+        &a.member_id,
+        2,
+        &[(&a.member_id, "A"), (&b.member_id, "B")],
+    );
+    let sb = spawn_sync(&c, &b.member_id, 2, &[]);
+    assert_eq!(sa.await.unwrap().assignment, Bytes::from("A"));
+    assert_eq!(sb.await.unwrap().assignment, Bytes::from("B"));
+
+    // a is killed and restarted: same instance, no member id, other metadata.
+    tokio::time::advance(Duration::from_secs(3)).await;
+    let mut restarted = static_jp("a");
+    restarted.protocols[0].1 = Bytes::from("owned-nothing-now");
+    let r = spawn_join(&c, restarted).await.unwrap();
+    assert_eq!(r.error, None);
+    assert_eq!(r.generation_id, 2, "no rebalance");
+    assert_eq!(r.leader, a.member_id, "the leader as it was");
+    assert!(r.members.is_empty(), "no assignment to run");
+    assert_eq!(
+        c.heartbeat("g", &b.member_id, Some("b"), 2),
+        None,
+        "b sees no rebalance"
+    );
+    let mut p = SyncParams {
+        group_id: "g".into(),
+        generation_id: 2,
+        member_id: r.member_id.clone(),
+        group_instance_id: Some("a".into()),
+        protocol_type: None,
+        protocol_name: None,
+        assignments: Vec::new(),
+    };
+    assert_eq!(
+        c.sync(p.clone()).await.assignment,
+        Bytes::from("A"),
+        "old assignment"
+    );
+    let g = c.describe("g").unwrap();
+    assert_eq!((g.state, g.generation_id), (GroupState::Stable, 2));
+    assert_eq!(g.leader.as_deref(), Some(r.member_id.as_str()));
+    // The old id is fenced; b is untouched.
+    p.member_id = a.member_id.clone();
+    assert_eq!(c.sync(p).await.error, Some(ResponseError::FencedInstanceId));
+    assert_eq!(c.heartbeat("g", &b.member_id, Some("b"), 2), None);
 }
 
 #[tokio::test(start_paused = true)]
