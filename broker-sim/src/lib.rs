@@ -320,6 +320,8 @@
 //! - A malformed body gets the API's response with INVALID_REQUEST where the response has a
 //!   top-level error code (else an empty response) and the connection stays open; Kafka closes
 //!   it. Either way the broker logs which client sent what.
+//! - Produce with acks=0 is answered by closing the connection when any partition failed, as
+//!   Kafka does; the log line names the partitions and error codes (Kafka logs the same).
 //! - Authorized operations are never computed (INT32_MIN, "not requested").
 //! - Copies: an appended batch is copied once (so stored bytes own exactly their batch instead
 //!   of pinning the request frame); a fetch of one batch hands out the stored `Bytes`, a fetch
@@ -357,6 +359,11 @@
 //!   fails. `KT_LIBRDKAFKA_DIR=<folder with librdkafka.so.1>` also runs kcat on that (newer)
 //!   librdkafka.
 //! - `examples/serve.rs`: a broker in the foreground for manual poking.
+//! - Whole-flow tests that need the kt client live in `kt-tests` (`tests/tests/`):
+//!   `interop_kt_kcat_group.rs` (a kt consumer and kcat on librdkafka 2.0.2 and 2.16 split one
+//!   group), `static_membership.rs` (static kt and kcat members killed and restarted keep their
+//!   generation and partitions), `client_failover.rs`, `client_suite.rs`,
+//!   `client_security.rs`. The `kt broker` flags: `cli/tests/cli.rs`.
 
 mod acl;
 mod api;

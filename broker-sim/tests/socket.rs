@@ -170,6 +170,38 @@ async fn acks_zero_gets_no_response_and_order_is_kept() {
     b.shutdown().await;
 }
 
+/// An acks=0 Produce that fails (here: to a partition that does not exist) gets no answer;
+/// the broker closes the connection, as Kafka does, so the client notices. Other clients
+/// are unaffected.
+#[tokio::test]
+async fn acks_zero_failure_closes_the_connection() {
+    let b = broker().await;
+    b.create_topic("quiet", 1).unwrap();
+    let mut bystander = RawClient::connect(b.local_addr()).await;
+    let mut c = RawClient::connect(b.local_addr()).await;
+    let _ = c
+        .send(
+            ApiKey::Produce,
+            7,
+            &produce_req("quiet", 5, batch(&["x"], Compression::None), 0),
+        )
+        .await;
+    assert!(
+        c.closed_by_server().await,
+        "closed after the failed acks=0 produce"
+    );
+    assert_eq!(
+        b.partition_offsets("quiet", 0),
+        Some((0, 0)),
+        "nothing appended"
+    );
+    let id = bystander
+        .send(ApiKey::Metadata, 1, &metadata_req(&["quiet"]))
+        .await;
+    let _: MetadataResponse = bystander.recv(1, id).await;
+    b.shutdown().await;
+}
+
 #[tokio::test]
 async fn frame_size_limits_close_the_connection_before_allocating() {
     let b = broker().await;

@@ -56,9 +56,9 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct BrokerArgs {
-    /// Address to listen on. Loopback by default: the broker has no TLS (see --users for
-    /// authentication). With --nodes N, node i listens on this port + i (port 0: each node
-    /// gets a free port).
+    /// Address to listen on. Loopback by default: this is a development broker (see --tls-cert,
+    /// --users and --acl before exposing it). With --nodes N, node i listens on this port + i
+    /// (port 0: each node gets a free port).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub(crate) listen: SocketAddr,
     /// Run a cluster of N nodes in this process (ports listen, listen+1, ...), node ids from
@@ -75,6 +75,12 @@ pub(crate) struct BrokerArgs {
     /// Do not create topics automatically; clients must create them first.
     #[arg(long)]
     pub(crate) no_auto_create: bool,
+    /// The cluster id clients see in Metadata (v2+) and DescribeCluster.
+    #[arg(long, default_value = "kt-broker-cluster")]
+    pub(crate) cluster_id: String,
+    /// This broker's rack (Kafka's broker.rack), shown to clients in Metadata (v1+).
+    #[arg(long)]
+    pub(crate) rack: Option<String>,
     /// This broker's node id (the first node's, with --nodes).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
     pub(crate) node_id: i32,
@@ -111,6 +117,10 @@ pub(crate) struct BrokerArgs {
     /// segment.bytes). Only with --data-dir.
     #[arg(long, default_value_t = kt_broker::DEFAULT_SEGMENT_BYTES, value_parser = clap::value_parser!(u64).range(1024..))]
     pub(crate) segment_bytes: u64,
+    /// Roll a segment file once it is this old, e.g. `1h`, `7d` (Kafka's log.roll.ms; topics
+    /// may set segment.ms; age counts from broker start). Only with --data-dir.
+    #[arg(long, value_parser = parse_duration, default_value = "7d")]
+    pub(crate) segment_age: Duration,
     /// Delay before the first rebalance of a new consumer group completes
     /// (Kafka's group.initial.rebalance.delay.ms), e.g. `3s`, `0s`.
     #[arg(long, value_parser = parse_duration, default_value = "3s")]
@@ -119,6 +129,10 @@ pub(crate) struct BrokerArgs {
     /// group.min.session.timeout.ms); lower it to let tests detect crashed members fast.
     #[arg(long, value_parser = parse_duration, default_value = "6s")]
     pub(crate) group_min_session_timeout: Duration,
+    /// The longest session timeout a group member may ask for (Kafka's
+    /// group.max.session.timeout.ms); longer requests get INVALID_SESSION_TIMEOUT.
+    #[arg(long, value_parser = parse_duration, default_value = "30m")]
+    pub(crate) group_max_session_timeout: Duration,
     /// Require SASL authentication (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with the users in
     /// FILE: one `USER:PASSWORD` per line (the first ':' separates them), '#' starts a comment.
     /// Without it, clients connect without authentication.
@@ -128,6 +142,18 @@ pub(crate) struct BrokerArgs {
     /// with max.message.bytes).
     #[arg(long, default_value_t = kt_broker::DEFAULT_MAX_MESSAGE_BYTES as u32, value_parser = clap::value_parser!(u32).range(61..))]
     pub(crate) message_max_bytes: u32,
+    /// Largest request frame accepted in bytes (Kafka's socket.request.max.bytes); a bigger
+    /// size prefix closes the connection before anything is allocated.
+    #[arg(long, default_value_t = kt_broker::DEFAULT_MAX_REQUEST_SIZE as u32, value_parser = clap::value_parser!(u32).range(1024..=i32::MAX as i64))]
+    pub(crate) max_request_size: u32,
+    /// Most bytes one Fetch response carries (Kafka's fetch.max.bytes); the first batch is
+    /// still sent whole when larger (KIP-74).
+    #[arg(long, default_value_t = kt_broker::DEFAULT_FETCH_MAX_BYTES as u32, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
+    pub(crate) fetch_max_bytes: u32,
+    /// Most partitions a topic may have (CreateTopics, CreatePartitions and --partitions above
+    /// it are refused). Kafka has no such bound; an in-memory broker needs one.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(1..=1_000_000))]
+    pub(crate) max_partitions_per_topic: i32,
     /// How often retention (retention.ms, retention.bytes) and compaction
     /// (cleanup.policy=compact) run (Kafka's log.retention.check.interval.ms), e.g. `5m`, `10s`.
     #[arg(long, value_parser = parse_duration, default_value = "5m")]

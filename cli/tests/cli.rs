@@ -679,3 +679,115 @@ fn consume_prints_while_fetching_and_commits_only_what_it_printed() {
         stderr(&out)
     );
 }
+
+/// Contradictory `kt broker` settings are refused before anything starts, in one line that
+/// names the flag to change.
+#[test]
+fn broker_refuses_contradictory_flags() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--group-min-session-timeout",
+                "10m",
+                "--group-max-session-timeout",
+                "1m",
+            ],
+            "--group-max-session-timeout",
+        ),
+        (
+            &["--partitions", "20", "--max-partitions-per-topic", "10"],
+            "--max-partitions-per-topic",
+        ),
+        (&["--segment-age", "0s"], "--segment-age"),
+    ];
+    for (args, flag) in cases {
+        let child = Command::new(KT)
+            .args(["broker", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = wait_with_timeout(child, Duration::from_secs(30));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// `--cluster-id`, `--rack` and `--max-request-size` reach the broker, as an independent
+/// client sees them: confluent-kafka 2.16's `describe_cluster`, and a produce request over
+/// the frame limit that the broker refuses while a small one passes.
+#[test]
+fn broker_flags_reach_clients() {
+    let peers = match std::env::var_os("KT_PEERS_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"),
+    };
+    let python = peers.join("venv/bin/python");
+    if !python.exists() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "{python:?} is required when CI=true"
+        );
+        eprintln!(
+            "SKIPPED: confluent-kafka 2.16 venv not found at {}",
+            python.display()
+        );
+        return;
+    }
+    let mut child = Command::new(KT)
+        .args([
+            "broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--cluster-id",
+            "kt-flags-test",
+        ])
+        .args(["--rack", "rack-7", "--max-request-size", "4096"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("kt broker listening on ") {
+                let _ = tx.send(rest.split_whitespace().next().unwrap().to_string());
+            }
+        }
+    });
+    let bootstrap = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let script = r#"
+import sys
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+b = sys.argv[1]
+admin = AdminClient({'bootstrap.servers': b})
+c = admin.describe_cluster(request_timeout=20).result()
+print('cluster', c.cluster_id)
+print('rack', c.nodes[0].rack)
+results = []
+p = Producer({'bootstrap.servers': b, 'message.timeout.ms': 3000, 'retries': 0})
+for size in (100, 20000):
+    p.produce('flags', b'x' * size, on_delivery=lambda e, m, n=size: results.append((n, e is None)))
+    p.flush(10)
+print('delivered', results)
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script, &bootstrap])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains("cluster kt-flags-test"), "{text}");
+    assert!(text.contains("rack rack-7"), "{text}");
+    assert!(
+        text.contains("delivered [(100, True), (20000, False)]"),
+        "{text}"
+    );
+}

@@ -124,7 +124,8 @@ pub(crate) enum Outcome {
     /// Write this frame, then close the connection (failed SASL authentication, an
     /// unsupported SASL mechanism).
     RespondAndClose(Bytes),
-    /// Close without answering (a request before SASL authentication, as Kafka does).
+    /// Close without answering (a request before SASL authentication, a failed acks=0
+    /// Produce, as Kafka does).
     Close,
 }
 
@@ -345,8 +346,9 @@ pub(crate) async fn dispatch(
         },
         ApiKey::Produce => match produce::decode(&ctx, body) {
             Ok(r) => match produce::handle(state, &ctx, r).await {
-                Some(response) => produce::encode(&ctx, &response),
-                None => Ok(Outcome::NoResponse),
+                produce::Answer::Response(response) => produce::encode(&ctx, &response),
+                produce::Answer::Nothing => Ok(Outcome::NoResponse),
+                produce::Answer::Close => Ok(Outcome::Close),
             },
             Err(e) => produce::encode(&ctx, &produce::error_response(e, ctx.api_version)),
         },

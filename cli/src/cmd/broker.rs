@@ -8,6 +8,22 @@ use kt_broker::{BrokerConfig, Cluster, ClusterConfig, Users};
 use crate::args::BrokerArgs;
 
 pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
+    if args.group_min_session_timeout > args.group_max_session_timeout {
+        anyhow::bail!(
+            "--group-min-session-timeout is above --group-max-session-timeout: no member could \
+             join a group; lower the minimum or raise the maximum"
+        );
+    }
+    if args.segment_age.is_zero() {
+        anyhow::bail!("--segment-age must be above zero, e.g. `1h`");
+    }
+    if args.partitions > args.max_partitions_per_topic {
+        anyhow::bail!(
+            "--partitions {} is above --max-partitions-per-topic {}: raise the maximum",
+            args.partitions,
+            args.max_partitions_per_topic
+        );
+    }
     let users = match &args.users {
         Some(path) => Some(Arc::new(Users::load(path).with_context(|| {
             "check the --users file: one USER:PASSWORD per line".to_owned()
@@ -21,6 +37,8 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         ),
         None => "no authentication".to_owned(),
     };
+    // Every field from a flag, no `..Default::default()`: a new config field does not compile
+    // until `kt broker` has a flag for it.
     let config = BrokerConfig {
         listen: args.listen,
         advertised_host: args.advertised_host,
@@ -36,10 +54,16 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
         group_min_session_timeout: args.group_min_session_timeout,
+        group_max_session_timeout: args.group_max_session_timeout,
+        cluster_id: args.cluster_id.clone(),
+        rack: args.rack.clone(),
+        segment_age: args.segment_age,
+        max_request_size: args.max_request_size as usize,
+        fetch_max_bytes: args.fetch_max_bytes as usize,
+        max_partitions_per_topic: args.max_partitions_per_topic,
         max_message_bytes: args.message_max_bytes as usize,
         log_cleanup_interval: args.log_cleanup_interval,
         users,
-        ..BrokerConfig::default()
     };
     let handle = Cluster::start(ClusterConfig {
         nodes: usize::from(args.nodes),

@@ -16,7 +16,9 @@
 //!   a sequence gap gets OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
 //! - acks must be -1, 0 or 1 (else INVALID_REQUIRED_ACKS). With a data directory, acks=-1
 //!   answers once the batch is synced to disk (`storage`), acks=1 once it is written. With
-//!   acks=0 no response is written at all. A write that fails (disk full) answers
+//!   acks=0 no response is written at all; if any partition failed (unknown topic, not the
+//!   leader, too large, a sequence error...) the connection is closed instead, as Kafka does,
+//!   so the client notices and refreshes its metadata. A write that fails (disk full) answers
 //!   KAFKA_STORAGE_ERROR and leaves the log unchanged.
 //! - v0–2: served because librdkafka before 2.10 only compresses gzip, snappy and lz4 when a
 //!   broker's Produce range includes v0. The bodies are v3 bodies without the transactional id
@@ -111,11 +113,22 @@ fn refused(index: i32, r: Refusal, v: i16) -> PartitionProduceResponse {
     }
 }
 
+/// What a Produce request gets back.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Response(ProduceResponse),
+    /// acks=0, all appended: nothing is written back.
+    Nothing,
+    /// acks=0 and some partition failed: the connection is closed (Kafka's way of telling an
+    /// acks=0 client something went wrong).
+    Close,
+}
+
 pub(crate) async fn handle(
     state: &BrokerState,
     ctx: &RequestContext,
     req: ProduceRequest,
-) -> Option<ProduceResponse> {
+) -> Answer {
     let v = ctx.api_version;
     let acks_valid = matches!(req.acks, -1..=1);
     let mut refusals = Vec::new();
@@ -194,7 +207,24 @@ pub(crate) async fn handle(
         })
         .collect();
     if req.acks == 0 {
-        return None;
+        // Nothing is written back; a failure closes the connection instead, as Kafka does, so
+        // the client notices (and refreshes its metadata) rather than losing records silently.
+        let failed: Vec<String> = responses
+            .iter()
+            .flat_map(|t| {
+                t.partition_responses
+                    .iter()
+                    .filter(|p| p.error_code != 0)
+                    .map(move |p| {
+                        format!("{}-{} (error {})", t.name.0.as_str(), p.index, p.error_code)
+                    })
+            })
+            .collect();
+        if !failed.is_empty() {
+            tracing::info!(client = %ctx.client_host, client_id = %ctx.client_id, partitions = ?failed, "acks=0 produce failed; closing the connection so the client notices");
+            return Answer::Close;
+        }
+        return Answer::Nothing;
     }
     if req.acks == -1 {
         // acks=all: answered once durable (storage::sync; a no-op for memory logs).
@@ -225,7 +255,7 @@ pub(crate) async fn handle(
             })
             .collect();
     }
-    Some(response)
+    Answer::Response(response)
 }
 
 pub(crate) fn error_response(_e: ResponseError, _v: i16) -> ProduceResponse {
@@ -247,7 +277,10 @@ pub(crate) mod tests {
         c: &RequestContext,
         r: ProduceRequest,
     ) -> Option<ProduceResponse> {
-        futures::executor::block_on(handle(s, c, r))
+        match futures::executor::block_on(handle(s, c, r)) {
+            Answer::Response(r) => Some(r),
+            Answer::Nothing | Answer::Close => None,
+        }
     }
 
     pub(crate) fn produce_req(
