@@ -363,7 +363,8 @@
 //!   `interop_kt_kcat_group.rs` (a kt consumer and kcat on librdkafka 2.0.2 and 2.16 split one
 //!   group), `static_membership.rs` (static kt and kcat members killed and restarted keep their
 //!   generation and partitions), `client_failover.rs`, `client_suite.rs`,
-//!   `client_security.rs`. The `kt broker` flags: `cli/tests/cli.rs`.
+//!   `client_security.rs`, `broker_cleaner.rs` (retention and compaction run by the timer
+//!   alone). The `kt broker` flags: `cli/tests/cli.rs`.
 
 mod acl;
 mod api;
