@@ -243,6 +243,10 @@ impl Group {
             for m in self.members.values_mut() {
                 if let Some(tx) = m.awaiting_sync.take() {
                     let _ = tx.send(SyncResult::error(ResponseError::RebalanceInProgress));
+                    // A member parked in SyncGroup could not heartbeat meanwhile: its session
+                    // starts again with the answer (Kafka's completeAndScheduleNextHeartbeat-
+                    // Expiration), so it is not expired before it can rejoin.
+                    m.session_deadline = now + m.session_timeout;
                 }
             }
         }
@@ -398,12 +402,12 @@ impl Group {
                     let ids: Vec<String> = self.members.keys().cloned().collect();
                     for id in ids {
                         let result = self.sync_result(&id);
-                        if let Some(tx) = self
-                            .members
-                            .get_mut(&id)
-                            .and_then(|m| m.awaiting_sync.take())
+                        if let Some(m) = self.members.get_mut(&id)
+                            && let Some(tx) = m.awaiting_sync.take()
                         {
                             let _ = tx.send(result);
+                            // As above: the session restarts with the answer.
+                            m.session_deadline = now + m.session_timeout;
                         }
                     }
                 }

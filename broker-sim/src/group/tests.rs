@@ -1,5 +1,6 @@
 //! Coordinator tests over paused tokio time: joins, syncs, heartbeats, leaves, session expiry,
-//! rebalance timeout, the initial rebalance delay and offset commits.
+//! rebalance timeout, the initial rebalance delay, offset commits, and members dying in the
+//! middle of a rebalance (after rejoining; the leader before its sync).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -586,4 +587,110 @@ async fn list_delete_and_offset_delete() {
         c.delete_offsets("nope", &[]),
         Err(ResponseError::GroupIdNotFound)
     );
+}
+
+/// Sets up a stable generation 2 with `a` (leader) and `b`: returns their member ids.
+async fn stable_pair(c: &Arc<GroupCoordinator>) -> (String, String) {
+    let a = stable_single(c).await;
+    let b_join = spawn_join(c, jp("", &["range"]));
+    settle().await;
+    spawn_join(c, jp(&a, &["range"])).await.unwrap();
+    let b = b_join.await.unwrap().member_id;
+    let b_sync = spawn_sync(c, &b, 2, &[]);
+    spawn_sync(c, &a, 2, &[]).await.unwrap();
+    b_sync.await.unwrap();
+    (a, b)
+}
+
+/// A member that rejoined (its JoinGroup parked in PreparingRebalance) and then died never
+/// syncs: once the join completes its session runs from there, so it is gone within the
+/// session timeout and the survivors form the next generation (Kafka keeps members awaiting
+/// a join alive, then expires them the same way).
+#[tokio::test(start_paused = true)]
+async fn member_dead_after_rejoining_is_expired_within_the_session_timeout() {
+    let c = coordinator(Duration::ZERO);
+    let _timers = timers(&c);
+    let (a, b) = stable_pair(&c).await;
+    // d joins: PreparingRebalance. b rejoins, then dies (sends nothing more).
+    let d_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    let b_join = spawn_join(&c, jp(&b, &["range"]));
+    settle().await;
+    assert_eq!(
+        c.describe("g").unwrap().state,
+        GroupState::PreparingRebalance
+    );
+    let a_join = spawn_join(&c, jp(&a, &["range"]));
+    let (ra, rd) = (a_join.await.unwrap(), d_join.await.unwrap());
+    drop(b_join); // b's answer goes nowhere
+    let joined = tokio::time::Instant::now();
+    assert_eq!((ra.generation_id, ra.members.len()), (3, 3));
+    let d = rd.member_id.clone();
+    // the leader assigns, d syncs; b never does
+    let assignments = [(a.as_str(), "pa"), (b.as_str(), "pb"), (d.as_str(), "pd")];
+    let d_sync = spawn_sync(&c, &d, 3, &[]);
+    spawn_sync(&c, &a, 3, &assignments).await.unwrap();
+    assert_eq!(d_sync.await.unwrap().assignment, Bytes::from("pd"));
+    // a and d heartbeat every second until told to rejoin: b expired
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (ea, ed) = (c.heartbeat("g", &a, None, 3), c.heartbeat("g", &d, None, 3));
+        if ea == Some(ResponseError::RebalanceInProgress) {
+            assert_eq!(ed, Some(ResponseError::RebalanceInProgress));
+            break;
+        }
+        assert_eq!((ea, ed), (None, None));
+        assert!(joined.elapsed() <= SESSION, "b outlived its session");
+    }
+    assert!(joined.elapsed() >= SESSION - Duration::from_secs(1));
+    let d_join = spawn_join(&c, jp(&d, &["range"]));
+    let ra = spawn_join(&c, jp(&a, &["range"])).await.unwrap();
+    d_join.await.unwrap();
+    assert_eq!((ra.generation_id, ra.members.len()), (4, 2));
+    assert!(!ra.members.iter().any(|m| m.member_id == b));
+}
+
+/// The leader dies in CompletingRebalance, before its SyncGroup: the followers' syncs wait,
+/// then get REBALANCE_IN_PROGRESS when its session (counted from the join) expires — not at
+/// the much longer rebalance timeout — and the survivors rebalance without it.
+#[tokio::test(start_paused = true)]
+async fn leader_dead_before_sync_is_expired_within_the_session_timeout() {
+    let c = coordinator(Duration::ZERO);
+    let _timers = timers(&c);
+    let (a, b) = stable_pair(&c).await;
+    let d_join = spawn_join(&c, jp("", &["range"]));
+    settle().await;
+    let b_join = spawn_join(&c, jp(&b, &["range"]));
+    let ra = spawn_join(&c, jp(&a, &["range"])).await.unwrap();
+    let (rb, rd) = (b_join.await.unwrap(), d_join.await.unwrap());
+    assert_eq!(ra.leader, a);
+    assert_eq!(
+        c.describe("g").unwrap().state,
+        GroupState::CompletingRebalance
+    );
+    let joined = tokio::time::Instant::now();
+    // a (the leader) is dead; b and d sync and wait for an assignment that never comes
+    let b_sync = spawn_sync(&c, &b, rb.generation_id, &[]);
+    let d_sync = spawn_sync(&c, &rd.member_id, rd.generation_id, &[]);
+    let (sb, sd) = (b_sync.await.unwrap(), d_sync.await.unwrap());
+    assert_eq!(sb.error, Some(ResponseError::RebalanceInProgress));
+    assert_eq!(sd.error, Some(ResponseError::RebalanceInProgress));
+    let waited = joined.elapsed();
+    assert!(
+        waited >= SESSION && waited < SESSION + Duration::from_secs(1),
+        "the syncs waited {waited:?}"
+    );
+    let d_join = spawn_join(&c, jp(&rd.member_id, &["range"]));
+    let rb = spawn_join(&c, jp(&b, &["range"])).await.unwrap();
+    let rd = d_join.await.unwrap();
+    assert_eq!((rb.generation_id, rd.generation_id), (4, 4));
+    let members: Vec<String> = c
+        .describe("g")
+        .unwrap()
+        .members
+        .into_iter()
+        .map(|m| m.member_id)
+        .collect();
+    assert_eq!(members.len(), 2);
+    assert!(!members.contains(&a), "the dead leader is gone");
 }
