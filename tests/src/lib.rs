@@ -10,6 +10,8 @@
 //! - `tests/broker_cleaner.rs` — the kt broker's retention and compaction run by themselves.
 //! - `tests/static_membership.rs` — a static member (kt client, kcat) killed and restarted
 //!   takes its place again: same generation, same partitions, no one else rebalanced.
+//! - `tests/request_timeouts.rs` — Produce requests that time out at the client but are
+//!   written by the broker later: the idempotent producer's retries duplicate nothing.
 //!
 //! # References
 //! - Spark Streaming programming guide (`saveAsTextFiles` layout).
