@@ -364,7 +364,8 @@
 //!   group), `static_membership.rs` (static kt and kcat members killed and restarted keep their
 //!   generation and partitions), `client_failover.rs`, `client_suite.rs`,
 //!   `client_security.rs`, `broker_cleaner.rs` (retention and compaction run by the timer
-//!   alone). The `kt broker` flags: `cli/tests/cli.rs`.
+//!   alone), `python_group_churn.rs` (confluent-kafka 2.16 and 1.7 members join and leave one
+//!   group while messages flow; nothing lost, nothing re-read after a committed read). The `kt broker` flags: `cli/tests/cli.rs`.
 
 mod acl;
 mod api;

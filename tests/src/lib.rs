@@ -7,6 +7,8 @@
 //! - `tests/restart.rs` — graceful stop and restart: nothing lost, nothing repeated.
 //! - `tests/interop_kt_kcat_group.rs` — a kt consumer and a kcat consumer (librdkafka 2.0.2
 //!   and 2.16) sharing one group on the kt broker.
+//! - `tests/python_group_churn.rs` (+ `peers/group_member.py`) — confluent-kafka 2.16 and 1.7
+//!   members joining and leaving one group while messages flow, committing every message.
 //! - `tests/broker_cleaner.rs` — the kt broker's retention and compaction run by themselves.
 //! - `tests/static_membership.rs` — a static member (kt client, kcat) killed and restarted
 //!   takes its place again: same generation, same partitions, no one else rebalanced.
