@@ -22,6 +22,9 @@ pub const DEFAULT_CONNECTIONS_MAX_IDLE: Duration = Duration::from_secs(600);
 /// Kafka has no limit by default; a cap keeps a runaway client from exhausting file
 /// descriptors.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// `connection.failed.authentication.delay.ms`: how long the answer to a failed SASL login
+/// (and the close after it) is held back (Kafka's 100 ms), which slows password guessing.
+pub const DEFAULT_FAILED_AUTHENTICATION_DELAY: Duration = Duration::from_millis(100);
 /// `log.roll.ms`: a segment file rolls once this old (Kafka's 7 days).
 pub const DEFAULT_SEGMENT_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -64,6 +67,9 @@ pub struct BrokerConfig {
     pub max_partitions_per_topic: i32,
     /// `connections.max.idle.ms`: a connection with no request for this long is closed.
     pub connections_max_idle: Duration,
+    /// `connection.failed.authentication.delay.ms`: a failed SASL login is answered (and its
+    /// connection closed) only after this long, so each guess costs a guesser that much.
+    pub failed_authentication_delay: Duration,
     /// `max.connections`: a node closes new connections at once while it has this many open
     /// (with a warning in the log).
     pub max_connections: usize,
@@ -109,6 +115,7 @@ impl Default for BrokerConfig {
             fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
             max_partitions_per_topic: 10_000,
             connections_max_idle: DEFAULT_CONNECTIONS_MAX_IDLE,
+            failed_authentication_delay: DEFAULT_FAILED_AUTHENTICATION_DELAY,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             acl_file: None,
             tls_cert: None,

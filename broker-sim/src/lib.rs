@@ -203,7 +203,9 @@
 //! and mechanism (never the password; client-supplied names are escaped and cut to 64
 //! characters, so they can neither forge nor flood log lines). A mechanism not offered gets
 //! UNSUPPORTED_SASL_MECHANISM and a close, as in Kafka; SaslAuthenticate after a login gets
-//! ILLEGAL_SASL_STATE and the connection stays logged in. Both the v0 handshake (raw tokens) and SaslAuthenticate
+//! ILLEGAL_SASL_STATE and the connection stays logged in. Those failure answers are held back
+//! `failed_authentication_delay` (`connection.failed.authentication.delay.ms`, 100 ms), as
+//! Kafka holds them, so guessing passwords over one connection after another is slow. Both the v0 handshake (raw tokens) and SaslAuthenticate
 //! are served. Authenticated connections act as `User:NAME` for ACLs. With a TLS listener
 //! the same exchange runs inside TLS (SASL_SSL); only SASL_PLAINTEXT is covered by tests.
 //!
@@ -387,9 +389,9 @@ pub use cluster::{
     Broker, BrokerHandle, Cluster, ClusterConfig, ClusterHandle, MAX_NODES, NodeStatus,
 };
 pub use config::{
-    BrokerConfig, DEFAULT_CONNECTIONS_MAX_IDLE, DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_SIZE, DEFAULT_SEGMENT_AGE,
-    DEFAULT_SEGMENT_BYTES,
+    BrokerConfig, DEFAULT_CONNECTIONS_MAX_IDLE, DEFAULT_FAILED_AUTHENTICATION_DELAY,
+    DEFAULT_FETCH_MAX_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_SEGMENT_AGE, DEFAULT_SEGMENT_BYTES,
 };
 pub use error::BrokerError;
 pub use fault::{DropConnection, DropPoint, InjectError};

@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) max_idle: Duration,
     /// `max.connections`, per node.
     pub(crate) max_connections: usize,
+    /// `connection.failed.authentication.delay.ms`.
+    pub(crate) failed_authentication_delay: Duration,
     /// Set when the listeners speak TLS (`tls.rs`).
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -269,6 +271,13 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut sig
             Ok(Outcome::Respond(bytes)) => Some(bytes),
             Ok(Outcome::NoResponse) => None,
             Ok(Outcome::RespondAndClose(bytes)) => {
+                // Kafka's connection.failed.authentication.delay.ms: each failed guess costs
+                // the guesser this long (a stop still ends the wait).
+                let delay = shared.failed_authentication_delay;
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = interrupted(&mut signals) => break,
+                }
                 let _ = conn.write(&bytes).await;
                 let _ = conn.flush().await;
                 tracing::debug!(%peer, "closing the connection after a failed SASL authentication");

@@ -88,6 +88,10 @@ pub(crate) struct BrokerArgs {
     /// connections.max.idle.ms), e.g. `10m`, `30s`.
     #[arg(long, value_parser = parse_duration, default_value = "10m")]
     pub(crate) connections_max_idle: Duration,
+    /// Hold back the answer to a failed SASL login (and the close after it) this long, to slow
+    /// password guessing (Kafka's connection.failed.authentication.delay.ms), e.g. `100ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "100ms")]
+    pub(crate) failed_authentication_delay: Duration,
     /// Close new connections at once while a node has this many open (Kafka's
     /// max.connections; a warning is logged).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]

@@ -448,3 +448,37 @@ fn broker_listens_on_loopback_unless_told_otherwise_and_says_so() {
         broker.log()
     );
 }
+
+/// A failed login is answered (and its connection closed) only after
+/// `--failed-authentication-delay` (Kafka's connection.failed.authentication.delay.ms), so
+/// every guess costs the guesser that long; the broker meanwhile serves others.
+#[test]
+fn failed_logins_are_answered_only_after_the_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users");
+    std::fs::write(&users, format!("alice:{PASSWORD}\n")).unwrap();
+    let delay = Duration::from_millis(400);
+    let (_broker, addr) = start_broker(
+        "127.0.0.1:0",
+        &[
+            "--users",
+            users.to_str().unwrap(),
+            "--failed-authentication-delay",
+            "400ms",
+        ],
+    );
+    let mut guesser = handshaken(&addr, "PLAIN");
+    let started = std::time::Instant::now();
+    let (code, _, _) = guesser.authenticate(&plain(b"alice", WRONG.as_bytes()));
+    let waited = started.elapsed();
+    assert_eq!(code, SASL_AUTHENTICATION_FAILED);
+    assert!(waited >= delay, "answered after {waited:?}");
+    assert!(guesser.closed());
+    // A guess being held back holds up no one else.
+    let mut pending = handshaken(&addr, "PLAIN");
+    let guess = std::thread::spawn(move || pending.authenticate(&plain(b"alice", b"guess")).0);
+    let mut ok = handshaken(&addr, "PLAIN");
+    assert_eq!(ok.authenticate(&plain(b"alice", PASSWORD.as_bytes())).0, 0);
+    assert!(ok.metadata());
+    assert_eq!(guess.join().unwrap(), SASL_AUTHENTICATION_FAILED);
+}

@@ -128,6 +128,7 @@ impl Cluster {
             max_request_size: broker.max_request_size,
             max_idle: broker.connections_max_idle,
             max_connections: broker.max_connections,
+            failed_authentication_delay: broker.failed_authentication_delay,
             tls,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -51,6 +51,7 @@ pub(crate) async fn run(args: BrokerArgs) -> anyhow::Result<()> {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         connections_max_idle: args.connections_max_idle,
+        failed_authentication_delay: args.failed_authentication_delay,
         max_connections: args.max_connections as usize,
         segment_bytes: args.segment_bytes,
         group_min_session_timeout: args.group_min_session_timeout,
