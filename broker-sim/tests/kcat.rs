@@ -1,5 +1,5 @@
 //! Interop with kcat (librdkafka): metadata, keyed and unkeyed produce, consume from the
-//! beginning, compressed batches stored and served unchanged, and a balanced consumer group of
+//! beginning, an offset, N before the end, a timestamp and the end, compressed batches stored and served unchanged, and a balanced consumer group of
 //! two kcat members sharing a 4-partition topic.
 //!
 //! Without /usr/bin/kcat these tests print "SKIPPED: kcat not found" and pass, unless CI=true.
@@ -425,4 +425,73 @@ fn kcat_on_newer_librdkafka_if_provided() {
     );
     assert!(status.success(), "{err}");
     assert_eq!(grouped.len(), 400);
+}
+
+/// kcat consumes from an absolute offset, from N before the end, from a timestamp
+/// (`s@<ms>`: ListOffsets by timestamp) and from the end (only records produced after it
+/// reached the end).
+#[test]
+fn kcat_consumes_from_offset_from_end_and_from_timestamp() {
+    let b = TestBroker::start();
+    if kcat().is_none() {
+        return;
+    }
+    b.handle().create_topic("pos", 1).unwrap();
+    for i in 0..10 {
+        // One produce per record, so records get their own (rising) timestamps.
+        produce(&b, &["-P", "-t", "pos", "-p", "0"], &format!("a{i}\n"));
+    }
+    let read = |offset: &str| -> Vec<(i64, i64, String)> {
+        let cmd = kcat_with(
+            &b,
+            &["-C", "-t", "pos", "-p", "0", "-e", "-q", "-o", offset],
+        )
+        .unwrap();
+        let mut cmd = cmd;
+        cmd.args(["-f", "%o|%T|%s\\n"]);
+        let (status, lines, err) = run(cmd, None, LONG);
+        assert!(status.success(), "-o {offset}: {err}");
+        lines
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                (
+                    f[0].parse().unwrap(),
+                    f[1].parse().unwrap(),
+                    f[2].to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = read("beginning");
+    assert_eq!(all.len(), 10);
+    let offsets = |r: &[(i64, i64, String)]| r.iter().map(|x| x.0).collect::<Vec<_>>();
+    assert_eq!(offsets(&read("4")), (4..10).collect::<Vec<_>>());
+    assert_eq!(read("4")[0].2, "a4");
+    assert_eq!(offsets(&read("-3")), (7..10).collect::<Vec<_>>());
+    // By timestamp: the first record whose timestamp is at least record 5's.
+    let ts = all[5].1;
+    let first = all.iter().find(|r| r.1 >= ts).unwrap().0;
+    assert_eq!(
+        offsets(&read(&format!("s@{ts}"))),
+        (first..10).collect::<Vec<_>>()
+    );
+
+    // From the end: start, wait until kcat says it reached the end, then produce two more.
+    let mut cmd = kcat_with(&b, &["-C", "-t", "pos", "-p", "0", "-o", "end", "-c", "2"]).unwrap();
+    cmd.args(["-f", "%o|%s\\n"]);
+    let tail = Spawned::new(cmd, None);
+    let deadline = Instant::now() + LONG;
+    while !tail.stderr().contains("Reached end") {
+        assert!(
+            Instant::now() < deadline,
+            "kcat never reached the end: {}",
+            tail.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    produce(&b, &["-P", "-t", "pos", "-p", "0"], "b0\nb1\n");
+    let (status, lines, err) = tail.finish(LONG);
+    assert!(status.success(), "{err}");
+    assert_eq!(lines, vec!["10|b0", "11|b1"]);
 }
