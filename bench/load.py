@@ -48,7 +48,7 @@ class Sections:
     JVM is started by the Python driver, which exits without reaping it): a section's function
     may add their CPU seconds there so they do not count as someone else's load."""
 
-    def __init__(self, max_foreign=0.3, retries=2, max_wait=300.0):
+    def __init__(self, max_foreign=0.3, retries=1, max_wait=20.0):
         self.max_foreign, self.retries, self.max_wait = max_foreign, retries, max_wait
         self.log = []  # (section, attempt, uptime before, uptime after, foreign cores, kept)
         self.orphan_cpu = 0.0
