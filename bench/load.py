@@ -66,9 +66,10 @@ class Sections:
                 return foreign
             print(f"  [load] waiting for a quiet machine: others use {foreign:.2f} cores; {uptime()}", flush=True)
 
-    def run(self, name, fn):
+    def run(self, name, fn, ok=lambda result: True):
         """fn() once, or again (up to `retries` times) while others' load during it was high;
-        returns the result of the attempt with the least foreign load."""
+        returns the result of the attempt with the least foreign load among those `ok` accepts
+        (a failed attempt never displaces a good one)."""
         best = None
         for attempt in range(1, self.retries + 2):
             self.wait_quiet()
@@ -78,7 +79,7 @@ class Sections:
             result = fn()
             wall = time.monotonic() - t0
             own = own_seconds() - o0 + self.orphan_cpu
-            foreign = max(0.0, (busy_seconds() - b0) - own) / wall
+            foreign = max(0.0, (busy_seconds() - b0) - own) / max(wall, 1e-3)
             after = uptime()
             entry = [name, attempt, before, after, foreign, False]
             self.log.append(entry)
@@ -87,8 +88,9 @@ class Sections:
                 f" before: {load_part(before)}; after: {load_part(after)}",
                 flush=True,
             )
-            if best is None or foreign < best[0][4]:
-                best = (entry, result)
+            good = ok(result)
+            if best is None or (good, -foreign) > (best[2], -best[0][4]):
+                best = (entry, result, good)
             if foreign <= self.max_foreign:
                 break
             if attempt <= self.retries:
