@@ -40,6 +40,8 @@
 //!   `state/configs.rs`: topic configs (names, types, defaults, the enforced ones);
 //!   `api/fetch/session.rs`: the fetch session cache.
 //! - `config.rs`, `error.rs`: [`BrokerConfig`], [`BrokerError`].
+//! - `fuzzing.rs`: hidden entry points for the cargo-fuzz targets in `fuzz/` (a connection's
+//!   byte stream served against a fresh state without sockets; record batch validation).
 //!
 //! # References
 //!
@@ -376,6 +378,8 @@ mod config;
 mod connection;
 mod error;
 mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 mod group;
 mod log;
 mod protocol;

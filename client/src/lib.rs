@@ -24,6 +24,7 @@
 //! | [`metrics`] | [`MetricsSnapshot`]: request, byte, record, retry, batch-size counters |
 //! | `backoff` | exponential back-off with ±20% jitter (KIP-580) |
 //! | [`config`], [`types`], [`error`] | settings, plain data types, [`Error`] and [`KafkaCode`] |
+//! | `fuzzing.rs` | hidden entry points for the cargo-fuzz targets in `fuzz/`: a response frame through the client's decode and processing path |
 //!
 //! # References
 //!
@@ -264,6 +265,8 @@ pub mod config;
 pub(crate) mod connection;
 pub mod consumer;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 pub mod metrics;
 pub mod partitioner;

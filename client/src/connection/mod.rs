@@ -33,7 +33,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, KafkaCode};
 use crate::metrics::Metrics;
-pub(crate) use frame::encode_request;
+pub(crate) use frame::{encode_request, skip_tagged_fields};
 use versions::{API_VERSIONS_FIRST, ApiVersionTable};
 
 /// Settings a connection needs.
@@ -505,7 +505,7 @@ fn api_key_of<R: Request>() -> Result<ApiKey, Error> {
 /// Remaining risk (documented in the crate docs): its array decoders size `Vec`s from counts
 /// read off the wire. Frames are bounded by `max_response_size`, but a hostile count inside a
 /// small frame can still request a large allocation.
-fn decode_guarded<T: Decodable>(body: &mut Bytes, version: i16) -> Result<T, String> {
+pub(crate) fn decode_guarded<T: Decodable>(body: &mut Bytes, version: i16) -> Result<T, String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| T::decode(body, version))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.to_string()),
@@ -513,7 +513,7 @@ fn decode_guarded<T: Decodable>(body: &mut Bytes, version: i16) -> Result<T, Str
     }
 }
 
-fn decode_exact<T: Decodable>(
+pub(crate) fn decode_exact<T: Decodable>(
     mut body: Bytes,
     version: i16,
     api: ApiKey,

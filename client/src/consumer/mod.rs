@@ -14,9 +14,9 @@
 //! (joins and callbacks), `listener.rs`, `group.rs`, `assignor.rs`, `sticky.rs`,
 //! `offsets.rs`, `ranges.rs`.
 
-mod assignor;
+pub(crate) mod assignor;
 mod commit;
-mod fetcher;
+pub(crate) mod fetcher;
 mod fetching;
 mod group;
 mod listener;
