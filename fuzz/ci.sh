@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a bounded time, from the committed seeds, with the memory limits
+# that make an unbounded allocation a crash. Used by .ci/run; also handy locally.
+#
+# usage: fuzz/ci.sh [SECONDS_PER_TARGET]       (default 20)
+# env:   KT_FUZZ_SKIP="target ..."  targets not run (each must say why in fuzz/README.md)
+#        KT_FUZZ_TARGETS="target ..."  run only these
+# Needs cargo-fuzz (installed here when missing: `cargo install cargo-fuzz --locked`) and a
+# stable toolchain (RUSTC_BOOTSTRAP=1 unlocks the sanitizer flags cargo-fuzz passes).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+secs="${1:-20}"
+export RUSTC_BOOTSTRAP=1
+cd "$root"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  start=$(date +%s)
+  cargo install -q cargo-fuzz --locked --version 0.13.2
+  echo "fuzz: installed cargo-fuzz in $(( $(date +%s) - start )) s"
+fi
+
+start=$(date +%s)
+cargo fuzz build -O
+echo "fuzz: built the targets in $(( $(date +%s) - start )) s"
+
+targets="${KT_FUZZ_TARGETS:-$(cargo fuzz list)}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failed=()
+for t in $targets; do
+  if [[ " ${KT_FUZZ_SKIP:-} " == *" $t "* ]]; then
+    echo "fuzz: $t SKIPPED (KT_FUZZ_SKIP)"
+    continue
+  fi
+  corpus="$work/corpus-$t"
+  mkdir -p "$corpus" "$work/artifacts-$t"
+  if [ -d "fuzz/seeds/$t" ]; then cp -r "fuzz/seeds/$t/." "$corpus/"; fi
+  log="$work/$t.log"
+  if cargo fuzz run -O "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+      -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$work/artifacts-$t/" >"$log" 2>&1; then
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo '?')
+    echo "fuzz: $t ok: $execs executions in ${secs}s, $cov"
+  else
+    echo "fuzz: $t FAILED; the end of its log:"
+    tail -40 "$log"
+    for a in "$work/artifacts-$t"/*; do
+      [ -f "$a" ] && echo "fuzz: $t crash input (base64): $(base64 -w0 "$a")"
+    done
+    failed+=("$t")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: failing targets: ${failed[*]}"
+  exit 1
+fi
