@@ -19,6 +19,10 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installed cargo-fuzz in $(( $(date +%s) - start )) s"
 fi
 
+# The fuzz crate's own tests (the Python-literal decoder against CPython), sharing the
+# workspace's target directory and so its compiled dependencies.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo test -q --manifest-path fuzz/Cargo.toml --lib
+
 start=$(date +%s)
 cargo fuzz build -O
 echo "fuzz: built the targets in $(( $(date +%s) - start )) s"
@@ -43,8 +47,8 @@ for t in $targets; do
     cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 | grep -o 'cov: [0-9]* ft: [0-9]*' || echo '?')
     echo "fuzz: $t ok: $execs executions in ${secs}s, $cov"
   else
-    echo "fuzz: $t FAILED; the end of its log:"
-    tail -40 "$log"
+    echo "fuzz: $t FAILED:"
+    grep -m 6 -A 4 -E "panicked at|ERROR: |SUMMARY: " "$log" || tail -40 "$log"
     for a in "$work/artifacts-$t"/*; do
       [ -f "$a" ] && echo "fuzz: $t crash input (base64): $(base64 -w0 "$a")"
     done

@@ -4,12 +4,15 @@
 //! `saveAsTextFiles` writes for bare strings).
 #![no_main]
 
-use kt_fuzz::pylit::decode;
+use kt_fuzz::pylit::{MAX_DEPTH, decode};
 use kt_fuzz::pyvalue::Value;
 use kt_streaming::PyRepr;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|value: Value| {
+    if value.depth() > MAX_DEPTH {
+        return; // beyond the decoder's nesting limit (CPython's parser has one too)
+    }
     let repr = value.py_repr();
     let decoded = decode(&repr).unwrap_or_else(|e| panic!("repr {repr:?} does not decode: {e:?}"));
     let expected = value.expected();

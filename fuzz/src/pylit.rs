@@ -157,8 +157,8 @@ struct Parser<'a> {
     pos: usize,
 }
 
-/// Nesting deeper than this is refused (the fuzz target's values are far shallower).
-const MAX_DEPTH: usize = 64;
+/// Nesting deeper than this is refused (the fuzz target skips deeper values).
+pub const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn err(&self, what: &'static str) -> DecodeError {

@@ -36,6 +36,17 @@ fn int(negative: bool, magnitude: u128) -> Py {
 }
 
 impl Value {
+    /// Nesting depth as the Python literal nests (an `Opt` adds none).
+    pub fn depth(&self) -> usize {
+        match self {
+            Value::Opt(Some(v)) => v.depth(),
+            Value::Tuple(items) => 1 + items.iter().take(6).map(Value::depth).max().unwrap_or(0),
+            Value::List(items) => 1 + items.iter().map(Value::depth).max().unwrap_or(0),
+            Value::Map(m) => 1 + m.values().map(Value::depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// The Python value `repr(self)` must denote.
     pub fn expected(&self) -> Py {
         match self {
