@@ -3,9 +3,9 @@
 //!
 //! [`FuzzBroker::serve`] takes the bytes a client would write to a connection and runs them
 //! through the steps a connection task runs (`server.rs`): size prefix limits, request header,
-//! dispatch (shape guard, decode, handler, encode) against a fresh in-memory state. The caller
-//! provides the tokio runtime, normally a current-thread one with paused time, so long polls and
-//! group timeouts cost nothing and the run is deterministic.
+//! dispatch (shape guard, decode, handler, encode) against a fresh in-memory state, with SASL
+//! required or not. The caller provides the tokio runtime, normally a current-thread one with
+//! paused time, so long polls and group timeouts cost nothing and the run is deterministic.
 //!
 //! [`validate_batch`] runs a produced record batch through the log's checks.
 
@@ -20,6 +20,7 @@ use crate::config::BrokerConfig;
 use crate::log::batch;
 use crate::log::records::RecordIter;
 use crate::protocol::{self, HeaderError};
+use crate::sasl::{Session, Users};
 use crate::state::{BrokerState, NodeInfo};
 
 /// What happened to one request frame of the input.
@@ -27,8 +28,11 @@ use crate::state::{BrokerState, NodeInfo};
 pub enum Exchange {
     /// The broker answered with this frame (size prefix included).
     Response {
-        /// The correlation id of the request.
-        correlation_id: i32,
+        /// The request's API key, or `None` for a raw SASL token (after a v0 handshake).
+        api_key: Option<i16>,
+        /// The correlation id of the request, or `None` for a raw SASL token, whose answer is
+        /// a size-prefixed token without a response header.
+        correlation_id: Option<i32>,
         /// The response frame.
         frame: Bytes,
     },
@@ -47,6 +51,9 @@ pub enum Closed {
     BadSize(i32),
     /// A frame too short for a request header: the connection would be closed.
     HeaderTooShort,
+    /// The broker closed the connection on purpose (a request before SASL authentication, a
+    /// failed authentication), after sending what `exchanges` holds.
+    ByBroker,
     /// Encoding a response failed (a broker bug; the connection would be closed).
     Encode(String),
 }
@@ -61,11 +68,15 @@ pub struct FuzzBroker {
 }
 
 impl FuzzBroker {
-    /// A fresh three-node broker state in memory with default settings (as `kt broker --nodes 3`,
-    /// but with `max_request_size` as given). Must be called inside a tokio runtime: it spawns the group
-    /// timer task as `Broker::start` does.
-    pub fn new(max_request_size: usize) -> Self {
-        let config = BrokerConfig::default();
+    /// A fresh three-node broker state in memory with default settings (as
+    /// `kt broker --nodes 3`), `max_request_size` as given, and SASL required when `users` is
+    /// given (as `--users FILE`). Must be called inside a tokio runtime: it spawns the group
+    /// timer task as the cluster does.
+    pub fn new(max_request_size: usize, users: Option<Arc<Users>>) -> Self {
+        let config = BrokerConfig {
+            users,
+            ..BrokerConfig::default()
+        };
         // Three nodes, so partition leadership and group coordination spread across them and
         // the routing refusals (NOT_LEADER_OR_FOLLOWER, NOT_COORDINATOR) are reachable; the
         // connection is to node 0.
@@ -92,9 +103,12 @@ impl FuzzBroker {
     }
 
     /// Serves `input` as one connection's byte stream, in order, and returns each request's
-    /// outcome and why the stream ended.
+    /// outcome and why the stream ended. The steps are those of `server.rs`'s connection task
+    /// (raw SASL tokens after a v0 handshake, header, dispatch with the connection's SASL
+    /// session, header errors, closes), without its fault injection and socket handling.
     pub async fn serve(&self, mut input: &[u8]) -> (Vec<Exchange>, Closed) {
         let mut out = Vec::new();
+        let mut session = Session::new(self.state.users.clone(), "fuzz:0".to_owned());
         loop {
             let Some(prefix) = input.first_chunk::<4>() else {
                 let closed = if input.is_empty() {
@@ -113,28 +127,44 @@ impl FuzzBroker {
             };
             input = &input[4 + size as usize..];
             let frame = Bytes::copy_from_slice(frame);
-            let (correlation_id, outcome) = match protocol::decode_request_header(&frame) {
-                Ok((header, body)) => (
-                    header.correlation_id,
-                    api::dispatch(&self.state, 0, &header, "fuzz", body).await,
-                ),
-                Err(HeaderError::TooShort(_)) => return (out, Closed::HeaderTooShort),
-                Err(HeaderError::Malformed {
-                    api_key,
-                    api_version,
-                    correlation_id,
-                    ..
-                }) => (
-                    correlation_id,
-                    api::header_error(api_key, api_version, correlation_id),
-                ),
+            let (api_key, correlation_id, outcome) = if session.expects_raw_token() {
+                (None, None, Ok(api::raw_sasl_token(&mut session, &frame)))
+            } else {
+                match protocol::decode_request_header(&frame) {
+                    Ok((header, body)) => (
+                        Some(header.api_key),
+                        Some(header.correlation_id),
+                        api::dispatch(&self.state, 0, &mut session, &header, "fuzz", body).await,
+                    ),
+                    Err(HeaderError::TooShort(_)) => return (out, Closed::HeaderTooShort),
+                    Err(HeaderError::Malformed {
+                        api_key,
+                        api_version,
+                        correlation_id,
+                        ..
+                    }) => (
+                        Some(api_key),
+                        Some(correlation_id),
+                        api::header_error(api_key, api_version, correlation_id),
+                    ),
+                }
             };
             match outcome {
                 Ok(Outcome::Respond(frame)) => out.push(Exchange::Response {
+                    api_key,
                     correlation_id,
                     frame,
                 }),
                 Ok(Outcome::NoResponse) => out.push(Exchange::NoResponse),
+                Ok(Outcome::RespondAndClose(frame)) => {
+                    out.push(Exchange::Response {
+                        api_key,
+                        correlation_id,
+                        frame,
+                    });
+                    return (out, Closed::ByBroker);
+                }
+                Ok(Outcome::Close) => return (out, Closed::ByBroker),
                 Err(e) => return (out, Closed::Encode(e.to_string())),
             }
         }
@@ -199,4 +229,90 @@ pub fn stamped_is_valid(stamped: &[u8]) -> Result<i64, String> {
     batch::validate(stamped)
         .map(|h| h.base_offset)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// A size-prefixed request frame with a v1 header (null client id) and `body`.
+    fn frame(api_key: i16, version: i16, correlation_id: i32, body: &[u8]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&api_key.to_be_bytes());
+        f.extend_from_slice(&version.to_be_bytes());
+        f.extend_from_slice(&correlation_id.to_be_bytes());
+        f.extend_from_slice(&(-1i16).to_be_bytes());
+        f.extend_from_slice(body);
+        let mut out = (f.len() as i32).to_be_bytes().to_vec();
+        out.extend_from_slice(&f);
+        out
+    }
+
+    fn keys(exchanges: &[Exchange]) -> Vec<(Option<i16>, Option<i32>)> {
+        exchanges
+            .iter()
+            .map(|e| match e {
+                Exchange::Response {
+                    api_key,
+                    correlation_id,
+                    ..
+                } => (*api_key, *correlation_id),
+                Exchange::NoResponse => (None, None),
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn serves_frames_in_order_until_a_short_header() {
+        let broker = FuzzBroker::new(1 << 20, None);
+        let mut input = frame(18, 0, 7, &[]); // ApiVersions v0
+        input.extend(frame(3, 1, 8, &(-1i32).to_be_bytes())); // Metadata v1, all topics
+        input.extend([0, 0, 0, 3, 0, 3, 0]); // a frame too short for a header
+        let (exchanges, closed) = broker.serve(&input).await;
+        assert_eq!(
+            keys(&exchanges),
+            vec![(Some(18), Some(7)), (Some(3), Some(8))]
+        );
+        assert_eq!(closed, Closed::HeaderTooShort);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_users_nothing_but_sasl_is_served_before_authentication() {
+        let users = Arc::new(Users::parse("alice:alice-secret\n").unwrap());
+        let broker = FuzzBroker::new(1 << 20, Some(Arc::clone(&users)));
+        let metadata = frame(3, 1, 1, &(-1i32).to_be_bytes());
+        let (exchanges, closed) = broker.serve(&metadata).await;
+        assert!(exchanges.is_empty());
+        assert_eq!(closed, Closed::ByBroker);
+
+        // SaslHandshake v1 PLAIN, SaslAuthenticate v0 with the right password, then Metadata.
+        let mut input = frame(17, 1, 2, &[0, 5, b'P', b'L', b'A', b'I', b'N']);
+        let token = b"\0alice\0alice-secret";
+        let mut auth = (token.len() as i32).to_be_bytes().to_vec();
+        auth.extend_from_slice(token);
+        input.extend(frame(36, 0, 3, &auth));
+        input.extend(&metadata);
+        let (exchanges, closed) = broker.serve(&input).await;
+        assert_eq!(
+            keys(&exchanges),
+            vec![(Some(17), Some(2)), (Some(36), Some(3)), (Some(3), Some(1))]
+        );
+        assert_eq!(closed, Closed::Eof);
+
+        // A wrong password: the answer, then the broker closes.
+        let mut input = frame(17, 1, 2, &[0, 5, b'P', b'L', b'A', b'I', b'N']);
+        let token = b"\0alice\0wrong";
+        let mut auth = (token.len() as i32).to_be_bytes().to_vec();
+        auth.extend_from_slice(token);
+        input.extend(frame(36, 0, 3, &auth));
+        input.extend(&metadata);
+        let (exchanges, closed) = broker.serve(&input).await;
+        assert_eq!(
+            keys(&exchanges),
+            vec![(Some(17), Some(2)), (Some(36), Some(3))]
+        );
+        assert_eq!(closed, Closed::ByBroker);
+    }
 }
