@@ -7,11 +7,15 @@
 #        KT_FUZZ_TARGETS="target ..."  run only these
 # Needs cargo-fuzz (installed here when missing: `cargo install cargo-fuzz --locked`) and a
 # stable toolchain (RUSTC_BOOTSTRAP=1 unlocks the sanitizer flags cargo-fuzz passes).
+# Builds go to $CARGO_TARGET_DIR/fuzz (default target/fuzz), outside the source tree.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${1:-20}"
 export RUSTC_BOOTSTRAP=1
 cd "$root"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+fuzz_dir="$target_dir/fuzz"
+all_start=$(date +%s)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   start=$(date +%s)
@@ -21,10 +25,10 @@ fi
 
 # The fuzz crate's own tests (the Python-literal decoder against CPython), sharing the
 # workspace's target directory and so its compiled dependencies.
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}" cargo test -q --manifest-path fuzz/Cargo.toml --lib
+CARGO_TARGET_DIR="$target_dir" cargo test -q --manifest-path fuzz/Cargo.toml --lib
 
 start=$(date +%s)
-cargo fuzz build -O
+cargo fuzz build -O --target-dir "$fuzz_dir"
 echo "fuzz: built the targets in $(( $(date +%s) - start )) s"
 
 targets="${KT_FUZZ_TARGETS:-$(cargo fuzz list)}"
@@ -40,7 +44,7 @@ for t in $targets; do
   mkdir -p "$corpus" "$work/artifacts-$t"
   if [ -d "fuzz/seeds/$t" ]; then cp -r "fuzz/seeds/$t/." "$corpus/"; fi
   log="$work/$t.log"
-  if cargo fuzz run -O "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+  if cargo fuzz run -O --target-dir "$fuzz_dir" "$t" "$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 \
       -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts-$t/" >"$log" 2>&1; then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
@@ -55,6 +59,7 @@ for t in $targets; do
     failed+=("$t")
   fi
 done
+echo "fuzz: done in $(( $(date +%s) - all_start )) s"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: failing targets: ${failed[*]}"
   exit 1

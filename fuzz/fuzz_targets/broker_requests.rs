@@ -10,39 +10,11 @@
 //! client can ask for is bounded by an int32 of milliseconds, under 25 days).
 #![no_main]
 
-use std::time::Duration;
-
-use kt_broker::fuzzing::{Closed, Exchange, FuzzBroker};
 use libfuzzer_sys::fuzz_target;
 
 /// Frames above this are refused (`socket.request.max.bytes`); libFuzzer inputs are far smaller.
 const MAX_REQUEST: usize = 1 << 20;
 
 fuzz_target!(|data: &[u8]| {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let broker = FuzzBroker::new(MAX_REQUEST);
-        let served = tokio::time::timeout(Duration::from_secs(60 * 86_400), broker.serve(data));
-        let (exchanges, closed) = served.await.expect("a request hung for 60 virtual days");
-        if let Closed::Encode(e) = &closed {
-            panic!("the broker could not encode its own response: {e}");
-        }
-        for exchange in &exchanges {
-            if let Exchange::Response {
-                correlation_id,
-                frame,
-            } = exchange
-            {
-                assert!(frame.len() >= 8, "response frame of {} bytes", frame.len());
-                let size = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
-                assert_eq!(size as usize, frame.len() - 4, "size prefix");
-                let id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
-                assert_eq!(id, *correlation_id, "correlation id");
-            }
-        }
-    });
+    kt_fuzz::broker::serve_and_check(data, MAX_REQUEST, None);
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates fuzz/seeds/ from real traffic. Starts `kt broker`, puts the recording proxy
 # (fuzz/examples/capture.rs) in front of it, and drives through it: kcat on librdkafka 2.0.2
-# and 2.16 (metadata, produce with every codec, consume, a consumer group), kafka-python 2.0.2
+# and 2.16 (metadata, produce with every codec, consume, a consumer group; SASL PLAIN and
+# SCRAM-SHA-256/512 against `kt broker --users`, with a wrong password too), kafka-python 2.0.2
 # and confluent-kafka 1.7 (Debian), kafka-python 3.0.12 and confluent-kafka 2.16 (venv),
 # kafkajs 2.2.4, and kt's own CLI; then kt's CLI against Tansu through a second proxy, for
 # responses written by an independent broker. The raw captures are minimized per target with
@@ -89,6 +90,39 @@ kt_cli() { # BOOTSTRAP TOPIC
 log "kt CLI against kt broker"
 kt_cli "$BS" kt-topic
 
+log "SASL: kcat (both librdkafka versions) and kafka-python 2.0.2 against kt broker --users"
+printf 'alice:alice-secret\nbob:p4ss:word\n' >"$work/users"
+SB=$(free_port); SP=$(free_port)
+"$KT" broker --listen "127.0.0.1:$SB" --users "$work/users" --group-initial-rebalance-delay 0s 2>"$work/broker-sasl.log" &
+pids+=($!)
+wait_port "$SB"
+"$CAPTURE" --listen "127.0.0.1:$SP" --upstream "127.0.0.1:$SB" --out "$work/raw-sasl" 2>>"$work/capture.log" &
+pids+=($!)
+wait_port "$SP"
+for lib in "" "$PEERS/librdkafka-2.16"; do
+  env=(); if [ -n "$lib" ]; then env=(env "LD_LIBRARY_PATH=$lib"); fi
+  for mech in PLAIN SCRAM-SHA-256 SCRAM-SHA-512; do
+    sasl=(-X security.protocol=SASL_PLAINTEXT -X "sasl.mechanisms=$mech" -X sasl.username=alice)
+    printf 'k:v-%s\n' "$mech" | "${env[@]}" kcat -b "127.0.0.1:$SP" "${sasl[@]}" -X sasl.password=alice-secret -P -t sasl-topic -K: || true
+    "${env[@]}" kcat -b "127.0.0.1:$SP" "${sasl[@]}" -X sasl.password=alice-secret -C -t sasl-topic -o beginning -e -q >/dev/null || true
+    timeout 10 "${env[@]}" kcat -b "127.0.0.1:$SP" "${sasl[@]}" -X sasl.password=wrong -L >/dev/null 2>&1 || true
+  done
+done
+/usr/bin/python3 - "127.0.0.1:$SP" <<'PYEOF' || log "kafka-python SASL run failed; continuing"
+import sys
+from kafka import KafkaProducer
+for mech in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
+    p = KafkaProducer(bootstrap_servers=sys.argv[1], security_protocol="SASL_PLAINTEXT",
+                      sasl_mechanism=mech, sasl_plain_username="bob", sasl_plain_password="p4ss:word")
+    p.send("sasl-topic", b"from kafka-python").get(timeout=30)
+    p.close()
+PYEOF
+mkdir -p "$raw"
+if [ -d "$work/raw-sasl/broker_requests" ]; then mv "$work/raw-sasl/broker_requests" "$raw/broker_sasl"; fi
+if [ -d "$work/raw-sasl/client_responses" ]; then
+  mkdir -p "$raw/client_responses"; cp "$work/raw-sasl/client_responses/"* "$raw/client_responses/"
+fi
+
 TANSU="$PEERS/bin/tansu"
 if [ -x "$TANSU" ]; then
   log "kt CLI against Tansu"
@@ -142,9 +176,9 @@ for sep, line in [(b":", b"key1:message1\n"), (b":", b"message2\r\n"), (b"::", b
 PYEOF
 
 log "minimizing into fuzz/seeds/"
-FUZZ_TARGET_DIR="${KT_FUZZ_TARGET_DIR:-$root/fuzz/target}"
+FUZZ_TARGET_DIR="${KT_FUZZ_TARGET_DIR:-$TARGET_DIR/fuzz}"
 FUZZ_BIN="$FUZZ_TARGET_DIR/x86_64-unknown-linux-gnu/release"
-(cd "$root" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo fuzz build -O >/dev/null 2>&1)
+(cd "$root" && RUSTC_BOOTSTRAP=1 cargo fuzz build -O --target-dir "$FUZZ_TARGET_DIR" >/dev/null 2>&1)
 for dir in "$raw"/*/; do
   target="$(basename "$dir")"
   seeds="$root/fuzz/seeds/$target"

@@ -2,6 +2,7 @@
 //! `PyRepr` round trip, and the value type that target generates.
 //!
 //! # Layout
+//! - `broker.rs`: the broker request targets' driver and response oracles.
 //! - `pylit.rs`: [`pylit::decode`], Python literals as kt's writer produces them, cross-checked
 //!   with CPython in its tests.
 //! - `pyvalue.rs`: [`pyvalue::Value`], an arbitrary nesting of the Rust types kt prints in
@@ -13,5 +14,6 @@
 //! - libFuzzer options (`-rss_limit_mb`, `-malloc_limit_mb`, `-max_total_time`):
 //!   <https://llvm.org/docs/LibFuzzer.html>.
 
+pub mod broker;
 pub mod pylit;
 pub mod pyvalue;
