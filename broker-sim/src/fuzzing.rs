@@ -52,7 +52,8 @@ pub enum Closed {
     /// A frame too short for a request header: the connection would be closed.
     HeaderTooShort,
     /// The broker closed the connection on purpose (a request before SASL authentication, a
-    /// failed authentication), after sending what `exchanges` holds.
+    /// failed authentication, an unsupported SASL mechanism, a failed acks=0 Produce), after
+    /// sending what `exchanges` holds.
     ByBroker,
     /// Encoding a response failed (a broker bug; the connection would be closed).
     Encode(String),
