@@ -233,3 +233,27 @@ pub fn consumer_protocol(data: Bytes) -> (Result<usize, Error>, Result<usize, Er
         assignor::decode_assignment(data).map(|p| p.len()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// Regression (the `client_responses` fuzz target, before the response shape guard): a
+    /// ProduceResponse v10 whose topic count is 0x3d000000 in a 9-byte frame made
+    /// kafka-protocol ask for tens of GiB (`Vec::with_capacity`) and aborted the process.
+    /// Now it is refused before decoding.
+    #[test]
+    fn produce_response_with_a_huge_topic_count_is_refused() {
+        let mut frame = vec![0, 0, 0, 1, 0]; // correlation id, no header tags
+        let mut n: u32 = 0x3d00_0000 + 1; // compact array: count + 1, unsigned varint
+        while n >= 0x80 {
+            frame.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        frame.push(n as u8);
+        let e = response(0, 10, Bytes::from(frame), 1 << 20).unwrap_err();
+        assert!(matches!(e, Error::Protocol(_)), "{e:?}");
+    }
+}
