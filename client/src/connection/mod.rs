@@ -502,9 +502,10 @@ fn api_key_of<R: Request>() -> Result<ApiKey, Error> {
 
 /// Decodes with kafka-protocol, turning a panic inside the decoder into an error.
 ///
-/// Remaining risk (documented in the crate docs): its array decoders size `Vec`s from counts
-/// read off the wire. Frames are bounded by `max_response_size`, but a hostile count inside a
-/// small frame can still request a large allocation.
+/// kafka-protocol's array decoders size `Vec`s from counts read off the wire, so every caller
+/// first runs the response shape guard ([`crate::guard`]) on the body: counts are checked
+/// against the bytes that follow before this allocates (fuzzed by `fuzz/` `client_responses`;
+/// regression test `fuzzing::tests::produce_response_with_a_huge_topic_count_is_refused`).
 pub(crate) fn decode_guarded<T: Decodable>(body: &mut Bytes, version: i16) -> Result<T, String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| T::decode(body, version))) {
         Ok(Ok(v)) => Ok(v),
