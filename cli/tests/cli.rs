@@ -506,23 +506,31 @@ fn kcat_and_kt_read_each_others_records() {
     );
 }
 
-/// On a terminal `kt produce` prompts with `>` before each line, like kafka-console-producer;
-/// `script` (util-linux) gives it a pseudo-terminal.
-#[test]
-fn produce_prompts_on_a_terminal() {
-    let has_script = Command::new("script")
+/// Whether `script` (util-linux, gives a command a pseudo-terminal) is usable; the same rule
+/// as `kcat_available`.
+fn script_available() -> bool {
+    let ok = Command::new("script")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok();
-    if !has_script {
+    if !ok {
         assert_ne!(
             std::env::var("CI").as_deref(),
             Ok("true"),
             "script (util-linux) is required when CI=true"
         );
         eprintln!("SKIPPED: script not found");
+    }
+    ok
+}
+
+/// On a terminal `kt produce` prompts with `>` before each line, like kafka-console-producer;
+/// `script` (util-linux) gives it a pseudo-terminal.
+#[test]
+fn produce_prompts_on_a_terminal() {
+    if !script_available() {
         return;
     }
     let broker = BrokerProcess::start();
@@ -549,19 +557,7 @@ fn produce_prompts_on_a_terminal() {
 /// record still arrives once, and on a terminal the status line is rewritten in place.
 #[test]
 fn stream_max_rate_and_progress_on_a_terminal() {
-    let has_script = Command::new("script")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !has_script {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "script (util-linux) is required when CI=true"
-        );
-        eprintln!("SKIPPED: script not found");
+    if !script_available() {
         return;
     }
     let broker = BrokerProcess::start();

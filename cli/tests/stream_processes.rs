@@ -5,129 +5,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use kt_client::{Client, ClientConfig, ProducerConfig, ProducerRecord};
 
-const KT: &str = env!("CARGO_BIN_EXE_kt");
-const TIMEOUT: Duration = Duration::from_secs(90);
+mod common;
 
-/// A process killed (SIGKILL) when dropped.
-struct Proc {
-    child: Child,
-    stderr: mpsc::Receiver<String>,
-}
+use common::{create_topic, outputs, spawn, wait_until};
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proc {
-    let mut cmd = Command::new(KT);
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start kt");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Proc { child, stderr: rx }
-}
-
-impl Proc {
-    /// Waits for a stderr line containing `needle` and returns it.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(line) => eprintln!("  kt: {line}"),
-                Err(e) => panic!("no stderr line with {needle:?}: {e}"),
-            }
-        }
-    }
-
-    /// SIGTERM, then waits for a clean exit.
-    fn terminate(mut self) {
-        let term = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(term.success());
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let rest: Vec<String> = self.stderr.try_iter().collect();
-                assert!(
-                    status.success(),
-                    "graceful stop exits 0: {status:?} {rest:?}"
-                );
-                return;
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn sigkill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn start_broker() -> (Proc, String) {
-    let broker = spawn(
+/// A `kt broker` that lets a group form at once and accepts 1 s sessions.
+fn start_broker() -> (common::Proc, String) {
+    common::start_broker(
+        "127.0.0.1:0",
         &[
-            "broker",
-            "--listen",
-            "127.0.0.1:0",
             "--group-initial-rebalance-delay",
             "0s",
             "--group-min-session-timeout",
             "1s",
         ],
-        &[],
-    );
-    let line = broker.wait_for("kt broker listening on ");
-    let addr = line
-        .split("kt broker listening on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    (broker, addr)
-}
-
-fn create_topic(bootstrap: &str, topic: &str, partitions: u32) {
-    let out = Command::new(KT)
-        .args(["-b", bootstrap, "topic", "create", topic, "--partitions"])
-        .arg(partitions.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    )
 }
 
 /// Produces `prefix{i:05}` for i in `range` round-robin over `partitions`, in chunks of
@@ -167,47 +65,6 @@ fn produce(
             producer.close().await.unwrap();
         });
     })
-}
-
-/// Every line of every published `STEM-<ms>` directory in `dir`, and the staged ones' names.
-fn outputs(dir: &Path, stem: &str) -> (Vec<String>, Vec<String>) {
-    let mut lines = Vec::new();
-    let mut staged = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (lines, staged);
-    };
-    for e in entries {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".staged") {
-            staged.push(name);
-            continue;
-        }
-        let Some(ms) = name.strip_prefix(&format!("{stem}-")) else {
-            continue;
-        };
-        if ms.parse::<i64>().is_err() {
-            continue;
-        }
-        let mut files: Vec<String> = std::fs::read_dir(e.path())
-            .unwrap()
-            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        files.sort();
-        assert_eq!(files, ["_SUCCESS", "part-00000"], "{name}");
-        let part = std::fs::read_to_string(e.path().join("part-00000")).unwrap();
-        lines.extend(part.lines().map(str::to_owned));
-    }
-    (lines, staged)
-}
-
-/// Polls until `done` holds (or panics after the timeout).
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A small xorshift generator: the random kill points, reproducible from the printed seed.

@@ -169,9 +169,15 @@ pub(crate) fn outputs(dir: &Path, stem: &str) -> (Vec<String>, Vec<String>) {
         if ms.parse::<i64>().is_err() {
             continue;
         }
-        // A published directory is complete (renamed into place whole).
+        // A published directory is complete (renamed into place whole): its part and the
+        // _SUCCESS marker, nothing else.
+        let mut files: Vec<String> = std::fs::read_dir(e.path())
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["_SUCCESS", "part-00000"], "{name}");
         let part = std::fs::read_to_string(e.path().join("part-00000")).unwrap();
-        assert!(e.path().join("_SUCCESS").exists(), "{name}");
         lines.extend(part.lines().map(str::to_owned));
     }
     (lines, staged)
