@@ -246,25 +246,7 @@ async fn run_batches(
         max_rate: Some(max_rate),
         ..spec(args, dir, group)
     };
-    let metrics = spec.metrics_json.clone().unwrap_or_default();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let job = {
-        let bootstrap = bootstrap.to_owned();
-        tokio::spawn(async move {
-            run_job(
-                &bootstrap,
-                Job::Wordcount,
-                &spec,
-                |_| {},
-                async {
-                    let _ = stop_rx.await;
-                },
-                std::future::pending(),
-            )
-            .await
-        })
-    };
-    let mut tail = Tail::new(metrics);
+    let (job, stop_tx, mut tail) = spawn_wordcount(bootstrap, spec);
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(600);
     while (got.len() as u64) < batches {
@@ -289,6 +271,35 @@ async fn run_batches(
     Ok(got)
 }
 
+/// The word count job of `spec` on a task of its own: its handle, the sender that stops it
+/// (after the batch in progress), and a reader of its `--metrics-json` lines.
+fn spawn_wordcount(
+    bootstrap: &str,
+    spec: JobSpec,
+) -> (
+    tokio::task::JoinHandle<anyhow::Result<kt_streaming::RunSummary>>,
+    oneshot::Sender<()>,
+    Tail,
+) {
+    let tail = Tail::new(spec.metrics_json.clone().unwrap_or_default());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let bootstrap = bootstrap.to_owned();
+    let job = tokio::spawn(async move {
+        run_job(
+            &bootstrap,
+            Job::Wordcount,
+            &spec,
+            |_| {},
+            async {
+                let _ = stop_rx.await;
+            },
+            std::future::pending(),
+        )
+        .await
+    });
+    (job, stop_tx, tail)
+}
+
 /// Markers produced one at a time into a caught-up job; microseconds from send to the
 /// completion of the batch that wrote each one.
 async fn end_to_end(
@@ -300,25 +311,7 @@ async fn end_to_end(
 ) -> anyhow::Result<Histogram> {
     let group = format!("kt-bench-latency-{run_id}");
     let spec = spec(args, dir, &group);
-    let metrics = spec.metrics_json.clone().unwrap_or_default();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let job = {
-        let bootstrap = bootstrap.to_owned();
-        tokio::spawn(async move {
-            run_job(
-                &bootstrap,
-                Job::Wordcount,
-                &spec,
-                |_| {},
-                async {
-                    let _ = stop_rx.await;
-                },
-                std::future::pending(),
-            )
-            .await
-        })
-    };
-    let mut tail = Tail::new(metrics);
+    let (job, stop_tx, mut tail) = spawn_wordcount(bootstrap, spec);
     let mut hist = Histogram::default();
     let result = async {
         // Caught up: the job completed a batch (it started at the end of the topic).
