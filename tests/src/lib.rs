@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kt_broker::{Broker, BrokerConfig, BrokerHandle};
-use kt_client::{Client, ClientConfig, ProducerConfig, ProducerRecord, RecordMetadata};
+use kt_broker::{Broker, BrokerConfig, BrokerHandle, Cluster, ClusterConfig, ClusterHandle};
+use kt_client::{Client, ClientConfig, NewTopic, ProducerConfig, ProducerRecord, RecordMetadata};
 
 /// Generous bound for anything a test waits for; normally things take milliseconds.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,6 +40,31 @@ pub async fn start_broker() -> BrokerHandle {
         ..BrokerConfig::default()
     };
     Broker::start(config).await.expect("start broker")
+}
+
+/// An in-process cluster of `nodes` (no initial rebalance delay), a client with this request
+/// timeout and 20 ms retry back-off, and `topic` created with `partitions` and as many
+/// replicas as nodes.
+pub async fn cluster_with_topic(
+    nodes: usize,
+    request_timeout: Duration,
+    topic: &str,
+    partitions: i32,
+) -> (ClusterHandle, Client) {
+    let mut config = ClusterConfig::for_tests(nodes);
+    config.broker.group_initial_rebalance_delay = Duration::ZERO;
+    let cluster = Cluster::start(config).await.unwrap();
+    let mut cc = ClientConfig::new(cluster.bootstrap());
+    cc.request_timeout = request_timeout;
+    cc.retry_backoff = Duration::from_millis(20);
+    let client = Client::connect(cc).await.unwrap();
+    let replicas = i16::try_from(nodes).unwrap();
+    client
+        .admin()
+        .create_topics(&[NewTopic::new(topic, partitions, replicas)])
+        .await
+        .unwrap();
+    (cluster, client)
 }
 
 /// A connected client.

@@ -11,32 +11,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kt_broker::{
-    ApiKey, Cluster, ClusterConfig, ClusterHandle, DropConnection, DropPoint, InjectError,
-    ResponseError,
-};
+use kt_broker::{ApiKey, ClusterHandle, DropConnection, DropPoint, InjectError, ResponseError};
 use kt_client::{
-    Client, ClientConfig, ConsumerConfig, Idempotence, NewTopic, OffsetReset, ProducerConfig,
-    ProducerRecord, TopicPartition,
+    Client, ConsumerConfig, Idempotence, OffsetReset, ProducerConfig, ProducerRecord,
+    TopicPartition,
 };
 
 const TOPIC: &str = "failover";
 const PARTITIONS: i32 = 3;
 
 async fn cluster() -> (ClusterHandle, Client) {
-    let mut config = ClusterConfig::for_tests(3);
-    config.broker.group_initial_rebalance_delay = Duration::ZERO;
-    let cluster = Cluster::start(config).await.unwrap();
-    let mut cc = ClientConfig::new(cluster.bootstrap());
-    cc.request_timeout = Duration::from_secs(5);
-    cc.retry_backoff = Duration::from_millis(20);
-    let client = Client::connect(cc).await.unwrap();
-    client
-        .admin()
-        .create_topics(&[NewTopic::new(TOPIC, PARTITIONS, 3)])
-        .await
-        .unwrap();
-    (cluster, client)
+    kt_tests::cluster_with_topic(3, Duration::from_secs(5), TOPIC, PARTITIONS).await
 }
 
 fn producer_config() -> ProducerConfig {

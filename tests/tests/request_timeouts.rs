@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kt_broker::{ApiKey, Cluster, ClusterConfig};
+use kt_broker::ApiKey;
 use kt_client::{
-    Client, ClientConfig, ConsumerConfig, Idempotence, NewTopic, OffsetReset, OffsetSpec,
-    ProducerConfig, ProducerRecord, TopicPartition,
+    ConsumerConfig, Idempotence, OffsetReset, OffsetSpec, ProducerConfig, ProducerRecord,
+    TopicPartition,
 };
 
 const TOPIC: &str = "slow";
@@ -19,18 +19,8 @@ const RECORDS: u32 = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn produce_requests_that_time_out_but_were_written_are_not_duplicated() {
-    let mut config = ClusterConfig::for_tests(1);
-    config.broker.group_initial_rebalance_delay = Duration::ZERO;
-    let cluster = Cluster::start(config).await.unwrap();
-    let mut cc = ClientConfig::new(cluster.bootstrap());
-    cc.request_timeout = Duration::from_millis(500);
-    cc.retry_backoff = Duration::from_millis(20);
-    let client = Client::connect(cc).await.unwrap();
-    client
-        .admin()
-        .create_topics(&[NewTopic::new(TOPIC, PARTITIONS, 1)])
-        .await
-        .unwrap();
+    let (cluster, client) =
+        kt_tests::cluster_with_topic(1, Duration::from_millis(500), TOPIC, PARTITIONS).await;
 
     // Every Produce waits 1.5 s in the broker before it is handled: the client gives up on
     // each after 0.5 s, while the broker goes on to append it.
